@@ -1,0 +1,236 @@
+"""The `aip` command: one sub-command per job, absl flags.
+
+    aip distill          distil a student from one image (no flags: the offline default)
+    aip evaluate         teacher and student top-1/top-5 side by side, and agreement
+    aip patches          a PNG grid of patches: what the student sees
+    aip train-teacher    train a teacher on a labelled set
+
+`aip <command> --help` lists a command's flags. Errors are one line on stderr
+with exit status 1; nothing partial is left behind.
+"""
+
+import dataclasses
+import json
+import os
+import pathlib
+import sys
+
+from absl import app, flags
+
+FLAGS = flags.FLAGS
+
+
+def _define_from_dataclass(cls, help_texts, skip=()):
+    """One flag per config field, typed from its default."""
+    for field in dataclasses.fields(cls):
+        if field.name in skip:
+            continue
+        default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
+        help_text = help_texts.get(field.name, field.name.replace("_", " "))
+        if isinstance(default, bool):
+            flags.DEFINE_boolean(field.name, default, help_text)
+        elif isinstance(default, int):
+            flags.DEFINE_integer(field.name, default, help_text)
+        elif isinstance(default, float):
+            flags.DEFINE_float(field.name, default, help_text)
+        elif isinstance(default, dict):
+            flags.DEFINE_string(field.name, json.dumps(default), help_text + " (JSON object)")
+        else:
+            flags.DEFINE_string(field.name, default, help_text)
+
+
+def _values_from_flags(cls, only_present=False, skip=()):
+    values = {}
+    for field in dataclasses.fields(cls):
+        if field.name in skip or (only_present and not FLAGS[field.name].present):
+            continue
+        value = FLAGS[field.name].value
+        if field.type in (dict, "dict"):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as error:
+                raise ValueError(f"--{field.name} is not a JSON object ({error}): e.g. '{{\"min_area\": 0.01}}'.")
+        values[field.name] = value
+    return values
+
+
+DISTILL_HELP = {
+    "teacher": "teacher: a .keras/.h5 file, a Keras model folder, keras.applications:<Name>, "
+    "kerashub:<preset>, hf://<repo>, or a zoo name (default: the bundled Fashion-MNIST teacher)",
+    "teacher_arch": "registry architecture of a .weights.h5 teacher",
+    "teacher_outputs": "teacher output kind: auto, logits or probabilities",
+    "student": "student architecture from the model registry",
+    "source": "the one datum: an image path, a bundled photo name, or 'noise'",
+    "patch_size": "patch side S (0: the teacher's input size)",
+    "patch_bank": "materialise this many patches once and reuse them (0: endless stream)",
+    "chain": "patch-chain overrides, e.g. {\"min_area\": 0.01}",
+    "augment": "batch augmentation preset: cifar, imagenet or none",
+    "eval": "labelled test set: fashion_mnist, cifar10, tfds:<name>, or a folder",
+    "eval_limit": "evaluate on a random subset of this size at the end (0: all)",
+    "val_limit": "per-epoch validation on a random subset of this size",
+    "patches_per_epoch": "patches per epoch (0: 50,000 below 224 px, ImageNet size above)",
+    "time_budget_minutes": "stop training after this many minutes (0: no limit)",
+    "temperature": "distillation temperature tau",
+    "tau_squared": "multiply the loss by tau^2",
+    "hard_targets": "match the teacher's argmax instead of its softened output",
+    "include_student_losses": "add the student's regularisation losses",
+    "optimizer": "adam, adamw or sgd",
+    "schedule": "learning-rate schedule: cosine or constant",
+    "mixed_precision": "train in mixed_bfloat16 (faster on recent CPUs)",
+}
+
+
+def define_distill():
+    from aip_keras.jobs import DistillConfig
+
+    _define_from_dataclass(DistillConfig, DISTILL_HELP)
+    flags.DEFINE_string("config", None, "JSON config (or a run.json) to start from; flags override it")
+    flags.DEFINE_string("output_dir", "runs/distill", "folder for student.keras, run.json, logs; "
+                        "rerun with the same folder to resume an interrupted run")
+
+
+def main_distill(argv):
+    from aip_keras.jobs import DistillConfig, run_distillation
+
+    base = DistillConfig.from_file(FLAGS.config).to_dict() if FLAGS.config else {}
+    present = _values_from_flags(DistillConfig, only_present=bool(FLAGS.config))
+    config = DistillConfig.from_dict({**base, **present} if FLAGS.config else present)
+    result = run_distillation(config, FLAGS.output_dir)
+    m = result["metrics"]
+    print(f"\nteacher accuracy: {m['teacher_top1']:.4f}   student accuracy: {m['student_top1']:.4f}   "
+          f"agreement: {m['agreement']:.4f}   ({m['num_examples']} test images, {config.eval})")
+    print(f"wall time: {result['wall_seconds'] / 60:.1f} min ({result['samples_seen']:,} patches seen)")
+    print(f"student saved to {pathlib.Path(FLAGS.output_dir) / 'student.keras'}")
+
+
+def define_evaluate():
+    flags.DEFINE_string("student", None, "the student model (.keras file or model folder)")
+    flags.DEFINE_string("teacher", None, "the teacher (same forms as aip distill --teacher); optional")
+    flags.DEFINE_string("teacher_arch", "", "registry architecture of a .weights.h5 teacher")
+    flags.DEFINE_string("eval", "fashion_mnist", "labelled test set")
+    flags.DEFINE_string("eval_split", "test", "split of the labelled set")
+    flags.DEFINE_integer("eval_limit", 0, "a random subset of this size (0: all)")
+    flags.DEFINE_integer("seed", 0, "seed of the random subset")
+    flags.DEFINE_string("output", None, "also write the metrics to this JSON file")
+    flags.mark_flag_as_required("student")
+
+
+def main_evaluate(argv):
+    from aip_keras import datasets, teachers
+    from aip_keras.evaluate import compare, format_comparison
+    from aip_keras.input_spec import spec_for_model
+    from aip_keras import atomic
+
+    student, _ = teachers.load_teacher(FLAGS.student)
+    teacher, teacher_spec = (
+        teachers.load_teacher(FLAGS.teacher, arch=FLAGS.teacher_arch or None)
+        if FLAGS.teacher else (None, None)
+    )
+    eval_set = datasets.load(FLAGS.eval, split=FLAGS.eval_split)
+    data = eval_set.dataset(256, shuffle=True, seed=FLAGS.seed, limit=FLAGS.eval_limit or None)
+    results = compare(student, data, teacher=teacher,
+                      student_spec=spec_for_model(student), teacher_spec=teacher_spec)
+    print(format_comparison(results))
+    if FLAGS.output:
+        atomic.write_json(FLAGS.output, results)
+
+
+def define_patches():
+    flags.DEFINE_string("source", "astronaut", "image path, bundled photo name, or 'noise'")
+    flags.DEFINE_integer("patch_size", 32, "patch side S")
+    flags.DEFINE_integer("num", 64, "number of patches in the grid")
+    flags.DEFINE_integer("channels", 3, "3 for colour, 1 for grey patches")
+    flags.DEFINE_string("augment", "none", "also apply this batch preset (cifar, imagenet, none)")
+    flags.DEFINE_string("chain", "{}", "patch-chain overrides (JSON object)")
+    flags.DEFINE_integer("seed", 0, "random seed")
+    flags.DEFINE_string("output", "patches.png", "PNG file to write")
+
+
+def main_patches(argv):
+    from aip_keras import augment, sources
+    from aip_keras.plots import save_image_grid
+
+    chain = json.loads(FLAGS.chain)
+    source = sources.SingleImageSource(
+        FLAGS.source, patch_size=FLAGS.patch_size, channels=FLAGS.channels, **chain
+    )
+    data = source.dataset(FLAGS.num, seed=FLAGS.seed)
+    if FLAGS.augment != "none":
+        data = augment.apply_policy(
+            data, augment.build_policy(FLAGS.augment, image_size=FLAGS.patch_size, seed=FLAGS.seed)
+        )
+    batch = next(iter(data)).numpy()
+    save_image_grid(batch, FLAGS.output, title=f"{FLAGS.num} patches of {FLAGS.source} (S={FLAGS.patch_size})")
+    print(f"wrote {FLAGS.output}")
+
+
+def define_train_teacher():
+    from aip_keras.jobs import TeacherConfig
+
+    _define_from_dataclass(TeacherConfig, {
+        "data": "labelled training set: fashion_mnist, cifar10, tfds:<name>, or a folder",
+        "arch": "architecture from the model registry",
+        "val_fraction": "fraction of the training split held out for validation",
+        "train_limit": "train on a random subset of this size (0: all)",
+        "augment": "flip and pad-4 translation during training",
+    })
+    flags.DEFINE_string("output", None, "where to save: a .keras file or a folder (Keras' Hub layout)")
+    flags.mark_flag_as_required("output")
+
+
+def main_train_teacher(argv):
+    from aip_keras.jobs import TeacherConfig, train_teacher
+
+    config = TeacherConfig(**_values_from_flags(TeacherConfig))
+    result = train_teacher(config, FLAGS.output)
+    print(f"\nteacher test accuracy: {result['test_accuracy']:.4f} "
+          f"({result['num_test_examples']} test images); saved to {FLAGS.output}")
+
+
+COMMANDS = {
+    "distill": (define_distill, main_distill, "distil a student from one image"),
+    "evaluate": (define_evaluate, main_evaluate, "teacher vs student on a labelled test set"),
+    "patches": (define_patches, main_patches, "PNG grid of sampled patches"),
+    "train-teacher": (define_train_teacher, main_train_teacher, "train a teacher on labelled data"),
+}
+
+
+def _usage():
+    lines = ["usage: aip <command> [--flags]   (aip <command> --help for its flags)", ""]
+    lines += [f"  {name:15s}{text}" for name, (_, _, text) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def _guarded(main):
+    def wrapped(argv):
+        if len(argv) > 1:
+            raise app.UsageError(f"unexpected arguments {argv[1:]}: every option is a --flag.")
+        try:
+            main(argv)
+        except (ValueError, FileNotFoundError, FloatingPointError, OSError) as error:
+            message = str(error).splitlines()[0] if str(error) else type(error).__name__
+            print(f"aip {sys.argv[1] if len(sys.argv) > 1 else ''}: error: {message}", file=sys.stderr)
+            sys.exit(1)
+
+    return wrapped
+
+
+def run(argv=None):
+    """Entry point of the `aip` console script."""
+    argv = list(sys.argv if argv is None else argv)
+    if len(argv) < 2 or argv[1] in ("-h", "--help", "help"):
+        print(_usage())
+        sys.exit(0 if len(argv) >= 2 else 2)
+    command = argv[1]
+    if command not in COMMANDS:
+        print(f"aip: error: unknown command {command!r}\n\n{_usage()}", file=sys.stderr)
+        sys.exit(2)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    define, main, _ = COMMANDS[command]
+    define()
+    sys.argv = argv
+    app.run(_guarded(main), argv=[f"aip {command}"] + argv[2:])
+
+
+if __name__ == "__main__":
+    run()

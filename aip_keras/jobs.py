@@ -1,0 +1,314 @@
+"""Whole jobs, each driven by one JSON-able config: distil a student, train a teacher.
+
+The `aip` CLI, the KerasTuner search and the benchmarks all run these, so a
+config written by one of them (e.g. `run.json`) reruns the same job.
+"""
+
+import dataclasses
+import json
+import os
+import pathlib
+import platform
+import subprocess
+import time
+
+import keras
+
+from aip_keras import atomic
+
+PACKAGE_ROOT = pathlib.Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_ROOT.parent
+DEFAULT_TEACHER = REPO_ROOT / "zoo" / "fashion_mnist-teacher-small_cnn"
+DEFAULT_SOURCE = "astronaut"
+
+
+@dataclasses.dataclass
+class DistillConfig:
+    """Everything that defines one distillation run (see `aip distill --help`)."""
+
+    teacher: str = str(DEFAULT_TEACHER)
+    teacher_arch: str = ""
+    teacher_outputs: str = "auto"
+    student: str = "tiny_cnn"
+    student_kwargs: dict = dataclasses.field(default_factory=dict)
+    source: str = DEFAULT_SOURCE
+    patch_size: int = 0
+    patch_bank: int = 0
+    chain: dict = dataclasses.field(default_factory=dict)
+    augment: str = "cifar"
+    eval: str = "fashion_mnist"
+    eval_split: str = "test"
+    eval_limit: int = 0
+    val_limit: int = 2000
+    batch_size: int = 128
+    epochs: int = 12
+    patches_per_epoch: int = 0
+    time_budget_minutes: float = 0.0
+    temperature: float = 8.0
+    tau_squared: bool = False
+    hard_targets: bool = False
+    include_student_losses: bool = True
+    optimizer: str = "adamw"
+    learning_rate: float = 2e-3
+    weight_decay: float = 5e-4
+    schedule: str = "cosine"
+    mixed_precision: bool = False
+    seed: int = 0
+
+    @classmethod
+    def from_dict(cls, values):
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown distill config keys {unknown}: valid keys are {sorted(known)}."
+            )
+        return cls(**values)
+
+    @classmethod
+    def from_file(cls, path):
+        """Reads a config JSON (a bare config, or a run.json with a "config" key)."""
+        path = pathlib.Path(path)
+        if not path.is_file():
+            raise ValueError(f"config file {path} does not exist: pass the path of a JSON config.")
+        try:
+            values = json.loads(path.read_text())
+        except json.JSONDecodeError as error:
+            raise ValueError(f"config file {path} is not valid JSON ({error}): fix or regenerate it.")
+        return cls.from_dict(values.get("config", values))
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass
+class TeacherConfig:
+    """One supervised teacher training run (see `aip train-teacher --help`)."""
+
+    data: str = "fashion_mnist"
+    arch: str = "small_cnn"
+    arch_kwargs: dict = dataclasses.field(default_factory=dict)
+    epochs: int = 10
+    batch_size: int = 128
+    learning_rate: float = 2e-3
+    weight_decay: float = 5e-4
+    augment: bool = True
+    val_fraction: float = 0.05
+    train_limit: int = 0
+    seed: int = 0
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+def run_distillation(config, output_dir, verbose=1):
+    """Distils a student from one datum and evaluates it beside the teacher.
+
+    Writes into `output_dir`: `student.keras` (the student alone), `run.json`
+    (config, metrics, timings), `history.csv`, TensorBoard `logs/`, and while
+    training `backup/` so an interrupted run resumes from its last epoch.
+
+    Returns:
+        The `run.json` contents as a dict.
+    """
+    from aip_keras import augment, datasets, models, sources, teachers
+    from aip_keras.callbacks import TimeBudget
+    from aip_keras.distiller import Distiller
+    from aip_keras.evaluate import compare
+
+    output_dir = pathlib.Path(output_dir)
+    if (output_dir / "run.json").exists():
+        raise ValueError(
+            f"{output_dir} already holds a finished run (run.json): choose a new --output_dir."
+        )
+    keras.utils.set_random_seed(config.seed)
+    if config.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    start = time.time()
+
+    teacher, teacher_spec = teachers.load_teacher(
+        config.teacher, arch=config.teacher_arch or None
+    )
+    eval_set = datasets.load(config.eval, split=config.eval_split)
+    num_classes = int(teacher.output_shape[-1])
+    if eval_set.num_classes != num_classes:
+        raise ValueError(
+            f"teacher predicts {num_classes} classes but {config.eval} has "
+            f"{eval_set.num_classes}: evaluate on the teacher's own test set."
+        )
+    height, width, channels = teacher_spec.input_shape_for(eval_set.image_shape)
+    patch_size = config.patch_size or height
+    student_shape = (patch_size, patch_size, channels)
+    student = models.build(config.student, student_shape, num_classes, **config.student_kwargs)
+
+    source = sources.SingleImageSource(
+        config.source, patch_size=patch_size, channels=channels, **config.chain
+    )
+    if config.patch_bank:
+        bank = source.bank(config.patch_bank, seed=config.seed)
+        patches = sources.patch_bank_dataset(bank, config.batch_size, seed=config.seed)
+    else:
+        patches = source.dataset(config.batch_size, seed=config.seed)
+    policy = augment.build_policy(config.augment, image_size=patch_size, seed=config.seed)
+    train_data = augment.apply_policy(patches, policy)
+
+    per_epoch = config.patches_per_epoch or sources.patches_per_epoch(patch_size)
+    steps_per_epoch = max(1, per_epoch // config.batch_size)
+    distiller = Distiller(
+        teacher,
+        student,
+        temperature=config.temperature,
+        scale_by_temperature_squared=config.tau_squared,
+        hard_targets=config.hard_targets,
+        teacher_outputs=config.teacher_outputs,
+        include_student_losses=config.include_student_losses,
+        teacher_input_spec=teacher_spec,
+    )
+    distiller.compile(
+        optimizer=make_optimizer(
+            config.optimizer, config.learning_rate, config.weight_decay,
+            config.schedule, total_steps=config.epochs * steps_per_epoch,
+        ),
+        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    )
+    val_data = eval_set.dataset(256, shuffle=True, seed=config.seed, limit=config.val_limit or None)
+    budget = TimeBudget(config.time_budget_minutes * 60) if config.time_budget_minutes else None
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(output_dir / "backup")),
+        keras.callbacks.CSVLogger(str(output_dir / "history.csv"), append=True),
+        keras.callbacks.TensorBoard(str(output_dir / "logs"), write_graph=False),
+    ] + ([budget] if budget else [])
+    output_dir.mkdir(parents=True, exist_ok=True)
+    train_start = time.time()
+    distiller.fit(
+        train_data,
+        epochs=config.epochs,
+        steps_per_epoch=steps_per_epoch,
+        validation_data=val_data,
+        callbacks=callbacks,
+        verbose=verbose,
+    )
+    train_seconds = time.time() - train_start
+    steps_done = int(distiller.optimizer.iterations.numpy())
+
+    test_data = eval_set.dataset(256, shuffle=True, seed=config.seed, limit=config.eval_limit or None)
+    metrics = compare(student, test_data, teacher=teacher, teacher_spec=teacher_spec)
+    atomic.save_model(student, output_dir / "student.keras")
+    result = {
+        "config": config.to_dict(),
+        "metrics": metrics,
+        "teacher_accuracy": metrics["teacher_top1"],
+        "student_accuracy": metrics["student_top1"],
+        "agreement": metrics["agreement"],
+        "samples_seen": steps_done * config.batch_size,
+        "train_seconds": train_seconds,
+        "wall_seconds": time.time() - start,
+        "stopped_by_time_budget": bool(budget and budget.exhausted),
+        "student_input_shape": list(student_shape),
+        "teacher_input_spec": teacher_spec.to_dict(),
+        "environment": environment(),
+    }
+    atomic.write_json(output_dir / "run.json", result)
+    return result
+
+
+def train_teacher(config, output, verbose=1):
+    """Trains a classifier on a labelled set; the way to get teachers offline.
+
+    Saves the model to `output` (`.keras` file, or a folder in Keras' Hugging
+    Face layout) with a `<output>.json` / `<folder>/run.json` of its metrics.
+    """
+    from aip_keras import datasets, models
+    from aip_keras.evaluate import compare
+
+    keras.utils.set_random_seed(config.seed)
+    start = time.time()
+    train_set = datasets.load(config.data, split="train")
+    test_set = datasets.load(config.data, split="test")
+    train_part, val_part = datasets.split_validation(train_set, config.val_fraction, seed=config.seed)
+    model = models.build(config.arch, train_set.image_shape, train_set.num_classes, **config.arch_kwargs)
+    train_data = train_part.dataset(
+        config.batch_size, shuffle=True, seed=config.seed, limit=config.train_limit or None
+    )
+    if config.augment:
+        train_data = train_data.map(
+            supervised_augmentation(train_set.image_shape[:2], config.seed),
+            num_parallel_calls=-1,
+        )
+    steps = int(train_data.cardinality().numpy()) * config.epochs
+    model.compile(
+        optimizer=make_optimizer("adamw", config.learning_rate, config.weight_decay, "cosine", steps),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    model.fit(
+        train_data, epochs=config.epochs,
+        validation_data=val_part.dataset(256), verbose=verbose,
+    )
+    metrics = compare(model, test_set.dataset(256))
+    output = pathlib.Path(output)
+    atomic.save_model(model, output)
+    result = {
+        "config": config.to_dict(),
+        "test_accuracy": metrics["student_top1"],
+        "test_top5": metrics["student_top5"],
+        "num_test_examples": metrics["num_examples"],
+        "class_names": list(train_set.class_names),
+        "input_shape": list(train_set.image_shape),
+        "wall_seconds": time.time() - start,
+        "environment": environment(),
+    }
+    meta_path = output / "run.json" if output.suffix != ".keras" else output.with_suffix(".json")
+    atomic.write_json(meta_path, result)
+    return result
+
+
+def supervised_augmentation(size, seed):
+    """Flip + pad-4-and-crop for supervised teacher training (labels kept)."""
+    layers = keras.layers.Pipeline([
+        keras.layers.RandomFlip("horizontal", seed=seed),
+        keras.layers.RandomTranslation(4 / size[0], 4 / size[1], fill_mode="reflect", seed=seed),
+    ])
+
+    def apply(x, y):
+        return layers(x, training=True), y
+
+    return apply
+
+
+def make_optimizer(name, learning_rate, weight_decay, schedule, total_steps):
+    """Adam / AdamW / SGD with a constant or cosine learning rate."""
+    if schedule == "cosine":
+        learning_rate = keras.optimizers.schedules.CosineDecay(
+            learning_rate, decay_steps=max(1, total_steps)
+        )
+    elif schedule != "constant":
+        raise ValueError(f"unknown schedule {schedule!r}: use 'cosine' or 'constant'.")
+    if name == "adam":
+        return keras.optimizers.Adam(learning_rate)
+    if name == "adamw":
+        return keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay)
+    if name == "sgd":
+        return keras.optimizers.SGD(learning_rate, momentum=0.9, nesterov=True)
+    raise ValueError(f"unknown optimizer {name!r}: use 'adam', 'adamw' or 'sgd'.")
+
+
+def environment():
+    """Machine, versions and git commit, recorded with every result."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT,
+            capture_output=True, text=True, timeout=5,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    import tensorflow as tf
+
+    return {
+        "machine": f"{os.cpu_count()}-core {platform.machine()}, no GPU"
+        if not tf.config.list_physical_devices("GPU") else f"{platform.machine()} with GPU",
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "git_commit": commit,
+    }
