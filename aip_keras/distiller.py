@@ -147,6 +147,21 @@ class Distiller(keras.Model):
             return self.get_metrics_result()
         return super().compute_metrics(x, y, y_pred, sample_weight)
 
+    def get_metrics_result(self):
+        # Compiled metrics are built by the first labelled batch; until then
+        # (x-only training) they have no result to report.
+        results = {}
+        for metric in self.metrics:
+            if not getattr(metric, "built", True):
+                continue
+            result = metric.result()
+            results.update(result if isinstance(result, dict) else {metric.name: result})
+        return results
+
+    def build(self, input_shape):
+        # Teacher and student arrive built; the input views hold no weights.
+        self.built = True
+
     def fit(self, *args, callbacks=None, **kwargs):
         """`keras.Model.fit`, stopping with a clear error on a non-finite loss."""
         from aip_keras.callbacks import StopOnNonFiniteLoss

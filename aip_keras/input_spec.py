@@ -67,6 +67,7 @@ class InputSpec(keras.layers.Layer):
         self.mean = _as_list(mean)
         self.std = _as_list(std)
         self.interpolation = interpolation
+        self.built = True  # no weights
 
     @property
     def is_identity(self):

@@ -79,9 +79,11 @@ class DistillationLoss(keras.losses.Loss):
         student_logits = ops.cast(student_logits, "float32")
         targets = teacher_targets(teacher_logits, self.temperature, self.hard_targets)
         log_student = ops.log_softmax(student_logits / self.temperature, axis=-1)
-        # xlogy-style: 0 * log 0 = 0, so one-hot and underflowing targets are fine.
+        # xlogy-style: 0 * log 0 = 0, so one-hot and underflowing targets are
+        # fine; NaN targets are not masked and make the loss NaN, as they should.
         log_targets = ops.log(ops.maximum(targets, 1e-30))
-        kl = ops.sum(ops.where(targets > 0, targets * (log_targets - log_student), 0.0), axis=-1)
+        terms = targets * (log_targets - log_student)
+        kl = ops.sum(ops.where(targets == 0, 0.0, terms), axis=-1)
         if self.scale_by_temperature_squared:
             kl = kl * self.temperature**2
         return kl
