@@ -101,12 +101,18 @@ class TeacherConfig:
         return dataclasses.asdict(self)
 
 
-def run_distillation(config, output_dir, verbose=1):
+def run_distillation(config, output_dir, verbose=1, callbacks=()):
     """Distils a student from one datum and evaluates it beside the teacher.
 
     Writes into `output_dir`: `student.keras` (the student alone), `run.json`
     (config, metrics, timings), `history.csv`, TensorBoard `logs/`, and while
     training `backup/` so an interrupted run resumes from its last epoch.
+
+    Args:
+        config: a `DistillConfig`.
+        output_dir: the run's folder (reuse it to resume an interrupted run).
+        verbose: Keras progress-bar verbosity.
+        callbacks: extra Keras callbacks for `fit`.
 
     Returns:
         The `run.json` contents as a dict.
@@ -126,10 +132,11 @@ def run_distillation(config, output_dir, verbose=1):
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
     start = time.time()
 
-    teacher, teacher_spec = teachers.load_teacher(
-        config.teacher, arch=config.teacher_arch or None
-    )
     eval_set = datasets.load(config.eval, split=config.eval_split)
+    teacher, teacher_spec = teachers.load_teacher(
+        config.teacher, arch=config.teacher_arch or None,
+        num_classes=eval_set.num_classes, input_shape=eval_set.image_shape,
+    )
     num_classes = int(teacher.output_shape[-1])
     if eval_set.num_classes != num_classes:
         raise ValueError(
@@ -177,7 +184,7 @@ def run_distillation(config, output_dir, verbose=1):
         keras.callbacks.BackupAndRestore(str(output_dir / "backup")),
         keras.callbacks.CSVLogger(str(output_dir / "history.csv"), append=True),
         keras.callbacks.TensorBoard(str(output_dir / "logs"), write_graph=False),
-    ] + ([budget] if budget else [])
+    ] + ([budget] if budget else []) + list(callbacks)
     output_dir.mkdir(parents=True, exist_ok=True)
     train_start = time.time()
     distiller.fit(
@@ -264,14 +271,17 @@ def train_teacher(config, output, verbose=1):
 
 
 def supervised_augmentation(size, seed):
-    """Flip + pad-4-and-crop for supervised teacher training (labels kept)."""
-    layers = keras.layers.Pipeline([
-        keras.layers.RandomFlip("horizontal", seed=seed),
-        keras.layers.RandomTranslation(4 / size[0], 4 / size[1], fill_mode="reflect", seed=seed),
-    ])
+    """Flip + pad-4-and-crop for supervised teacher training (labels kept).
+
+    The `cifar` preset without CutMix: CutMix without label mixing is only
+    right when a teacher labels the mixed image.
+    """
+    from aip_keras import augment
+
+    policy = augment.build_policy("cifar", image_size=size, seed=seed, cutmix_alpha=0.0)
 
     def apply(x, y):
-        return layers(x, training=True), y
+        return policy(x, training=True), y
 
     return apply
 

@@ -1,0 +1,813 @@
+"""Real labelled image sets, for judging a distilled student against its teacher.
+
+`load(name, split)` returns a `LabelledSet`: its metadata (classes, image shape,
+size) and `.dataset()` / `.arrays()` giving `(x, y)` with `x` float32,
+channels-last, in [0, 1] and `y` int32 class ids. Names:
+
+- `"cifar10"`: the CIFAR-10 JPEG tar in the shared data folder, decoded once into
+  uint8 `.npy` files in `cache_dir()`; without the tar, tfds' `cifar10`.
+- `"fashion_mnist"`: gzipped IDX files from `data_dir`, else Debian's
+  `/usr/share/datasets/fashion-mnist/`, else the test split bundled with this package.
+- `"tfds:<name>"`: a TensorFlow Datasets set with `image` and `label` features.
+- a folder: one sub-folder of images per class (optionally under `<split>/`).
+
+Nothing here waits on a network that is not there: downloads are attempted only
+after a 3-second reachability check, and fail with a one-line `ValueError`.
+"""
+
+import dataclasses
+import gzip
+import hashlib
+import json
+import os
+import pathlib
+import shutil
+import struct
+import tarfile
+import tempfile
+import threading
+import urllib.error
+import urllib.request
+import warnings
+
+import numpy as np
+import tensorflow as tf
+
+PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
+BUNDLED_FASHION_MNIST = PACKAGE_DIR / "data" / "fashion_mnist"
+DEBIAN_FASHION_MNIST = pathlib.Path("/usr/share/datasets/fashion-mnist")
+CIFAR10_TAR = "cifar10-jpeg.tar.gz"
+CIFAR10_CLASSES = (
+    "airplane", "automobile", "bird", "cat", "deer",
+    "dog", "frog", "horse", "ship", "truck",
+)
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)
+IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+VALID_NAMES = "'cifar10', 'fashion_mnist', 'tfds:<name>' or a folder of class sub-folders"
+TFDS_HOST = "https://storage.googleapis.com"
+_GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
+_CACHE_VERSION = 1
+
+
+# --------------------------------------------------------------------------- places
+
+
+def cache_dir():
+    """The folder for extracted and decoded data: `$AIP_CACHE_DIR` or `~/.cache/aip_keras`.
+
+    Created if missing.
+
+    Example:
+
+    >>> cache_dir().is_dir()
+    True
+    """
+    path = pathlib.Path(os.environ.get("AIP_CACHE_DIR") or "~/.cache/aip_keras").expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def shared_data_dir():
+    """The shared real-data folder: `$AIP_SHARED_DATA`, else `<repo>/../shared/data` if present.
+
+    Returns:
+        A `pathlib.Path`, or None when neither is set or present.
+    """
+    env = os.environ.get("AIP_SHARED_DATA")
+    if env:
+        return pathlib.Path(env).expanduser()
+    candidate = PACKAGE_DIR.parent.parent / "shared" / "data"
+    return candidate if candidate.is_dir() else None
+
+
+def network_available(url=TFDS_HOST, timeout=3.0):
+    """Whether `url` answers within `timeout` seconds (any HTTP status counts).
+
+    Used before any download so that an offline machine fails in seconds rather
+    than after minutes of retries. Honours the usual `*_PROXY` variables; set
+    `AIP_OFFLINE=1` to skip the check and report no network.
+
+    Example:
+
+    >>> isinstance(network_available("https://storage.googleapis.com", timeout=0.5), bool)
+    True
+    """
+    if os.environ.get("AIP_OFFLINE", "").strip().lower() not in ("", "0", "false", "no"):
+        return False
+    result = []
+
+    def probe():
+        try:
+            urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=timeout).close()
+            result.append(True)
+        except urllib.error.HTTPError:  # the server answered: the network is there
+            result.append(True)
+        except Exception:  # DNS failure, refused, timeout, proxy refusing the tunnel
+            result.append(False)
+
+    # A thread, because name resolution ignores socket timeouts.
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(timeout + 0.5)
+    return bool(result and result[0])
+
+
+# --------------------------------------------------------------------------- sources
+# A source holds the examples; a LabelledSet views some of them (by index).
+
+
+class _ArraySource:
+    """Examples held in memory as uint8 `(N, H, W, C)` images and int32 labels."""
+
+    def __init__(self, images, labels):
+        self.images = images
+        self.labels = labels.astype(np.int32)
+        self._tensor = None
+
+    def __len__(self):
+        return len(self.labels)
+
+    def dataset(self, indices, batch_size, shuffle, seed, image_size):
+        if self._tensor is None:
+            self._tensor = (tf.constant(self.images), tf.constant(self.labels))
+        images, labels = self._tensor
+        ds = tf.data.Dataset.from_tensor_slices(indices.astype(np.int64))
+        if shuffle:
+            ds = ds.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
+        ds = ds.batch(batch_size)
+
+        def gather(idx):
+            x = tf.cast(tf.gather(images, idx), tf.float32) / 255.0
+            return _resize(x, image_size), tf.gather(labels, idx)
+
+        return ds.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+    def arrays(self, indices, image_size):
+        x = self.images[indices].astype(np.float32) / 255.0
+        if image_size is not None and tuple(x.shape[1:3]) != tuple(image_size):
+            x = _resize(tf.constant(x), image_size).numpy()
+        return x, self.labels[indices]
+
+
+class _FileSource:
+    """Examples as image files, decoded (and resized) on the fly."""
+
+    def __init__(self, paths, labels, channels):
+        self.paths = np.asarray(paths, dtype=object)
+        self.labels = np.asarray(labels, dtype=np.int32)
+        self.channels = channels
+
+    def __len__(self):
+        return len(self.labels)
+
+    def dataset(self, indices, batch_size, shuffle, seed, image_size):
+        paths = [str(p) for p in self.paths[indices]]
+        ds = tf.data.Dataset.from_tensor_slices((paths, self.labels[indices]))
+        if shuffle:
+            ds = ds.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
+        channels = self.channels
+
+        def decode(path, label):
+            image = tf.io.decode_image(tf.io.read_file(path), channels=0, expand_animations=False)
+            x = _to_channels(tf.cast(image, tf.float32) / 255.0, channels)
+            return _resize(x, image_size), label
+
+        ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        return ds.batch(batch_size)
+
+
+class _StreamSource:
+    """Examples read in a fixed order from a tf.data pipeline (tfds); no random access."""
+
+    def __init__(self, make, size):
+        self.make = make  # () -> unbatched Dataset of (uint8 image, label)
+        self.size = size
+
+    def __len__(self):
+        return self.size
+
+    def dataset(self, indices, batch_size, shuffle, seed, image_size):
+        ds = self.make()
+        if len(indices) != self.size or np.any(indices != np.arange(self.size)):
+            keep = np.zeros(self.size, bool)
+            keep[indices] = True
+            keep = tf.constant(keep)
+            ds = ds.enumerate().filter(lambda i, example: tf.gather(keep, i))
+            ds = ds.map(lambda i, example: example)
+            ds = ds.apply(tf.data.experimental.assert_cardinality(len(indices)))
+        if shuffle:
+            ds = ds.shuffle(min(len(indices), 10_000), seed=seed, reshuffle_each_iteration=True)
+
+        def convert(image, label):
+            x = tf.cast(image, tf.float32) / 255.0
+            return _resize(x, image_size), tf.cast(label, tf.int32)
+
+        ds = ds.map(convert, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        return ds.batch(batch_size)
+
+
+def _resize(x, image_size):
+    """Resizes an image or batch to `image_size` only if its size differs."""
+    if image_size is None:
+        return x
+    size = tf.constant(image_size, tf.int32)
+    shape = tf.shape(x)
+    hw = shape[-3:-1]
+    resized = tf.cond(
+        tf.reduce_all(tf.equal(hw, size)),
+        lambda: x,
+        lambda: tf.clip_by_value(tf.image.resize(x, size, antialias=True), 0.0, 1.0),
+    )
+    static = x.shape.as_list()
+    static[-3:-1] = list(image_size)
+    return tf.ensure_shape(resized, static)
+
+
+def _to_channels(x, channels):
+    """Float `(H, W, c)` with c in 1..4 -> `(H, W, channels)`: alpha dropped, grey repeated."""
+    c = tf.shape(x)[-1]
+    if channels == 1:
+        out = tf.cond(c >= 3, lambda: tf.image.rgb_to_grayscale(x[..., :3]), lambda: x[..., :1])
+    else:
+        out = tf.cond(c >= 3, lambda: x[..., :3], lambda: tf.repeat(x[..., :1], 3, axis=-1))
+    return tf.ensure_shape(out, [None, None, channels])
+
+
+# --------------------------------------------------------------------------- LabelledSet
+
+
+@dataclasses.dataclass(frozen=True)
+class LabelledSet:
+    """A real labelled image set (or a seeded subset of one).
+
+    Attributes:
+        name: what it was loaded from (`"cifar10"`, `"tfds:mnist"`, a folder path).
+        split: the split (`"test"`, `"train"`, or `"train-fit"` / `"train-val"`
+            after `split_validation`).
+        num_classes: number of classes; labels are `0 .. num_classes - 1`.
+        class_names: the class names, indexed by label.
+        image_shape: `(height, width, channels)` of the images it yields.
+        num_examples: number of examples.
+
+    Example:
+
+    >>> test = load("fashion_mnist", split="test")
+    >>> x, y = next(iter(test.dataset(32, shuffle=True, seed=0)))
+    >>> x.shape, x.dtype.name, y.dtype.name
+    (TensorShape([32, 28, 28, 1]), 'float32', 'int32')
+    """
+
+    name: str
+    split: str
+    num_classes: int
+    class_names: tuple
+    image_shape: tuple
+    num_examples: int
+    _source: object = dataclasses.field(repr=False, compare=False, default=None)
+    _indices: object = dataclasses.field(repr=False, compare=False, default=None)
+    _image_size: object = dataclasses.field(repr=False, compare=False, default=None)
+
+    def dataset(self, batch_size, shuffle=False, seed=0, limit=None):
+        """Batched, prefetched `(x, y)`: x float32 `(B, H, W, C)` in [0, 1], y int32 `(B,)`.
+
+        Args:
+            batch_size: examples per batch (the last batch may be smaller).
+            shuffle: reshuffle every pass (seeded: same seed, same order).
+            seed: seeds the shuffle and the `limit` subset.
+            limit: use only this many examples: a seeded *random* subset (never
+                the first N, which in CIFAR-10's test split are all airplanes).
+
+        Returns:
+            A `tf.data.Dataset` of known cardinality.
+        """
+        if int(batch_size) < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size}: pass e.g. 256.")
+        indices = self._select(limit, seed)
+        ds = self._source.dataset(indices, int(batch_size), shuffle, int(seed), self._image_size)
+        return ds.prefetch(tf.data.AUTOTUNE)
+
+    def arrays(self, limit=None, seed=0):
+        """All (or a seeded random `limit` of the) examples as `(x float32, y int32)` arrays.
+
+        Meant for small sets: the whole selection is held in memory as float32.
+        """
+        indices = self._select(limit, seed)
+        height, width, channels = self.image_shape
+        nbytes = len(indices) * height * width * channels * 4
+        if nbytes > 4 * 2**30:
+            raise ValueError(
+                f"{self.name} {self.split} is {nbytes / 2**30:.1f} GiB as float32, too large "
+                "for arrays(): pass limit=... or iterate dataset() instead."
+            )
+        if isinstance(self._source, _ArraySource):
+            return self._source.arrays(indices, self._image_size)
+        xs, ys = [], []
+        for x, y in self._source.dataset(indices, 512, False, int(seed), self._image_size):
+            xs.append(x.numpy())
+            ys.append(y.numpy())
+        if not xs:
+            return np.zeros((0, *self.image_shape), np.float32), np.zeros((0,), np.int32)
+        return np.concatenate(xs), np.concatenate(ys).astype(np.int32)
+
+    def _all_indices(self):
+        if self._indices is None:
+            return np.arange(len(self._source))
+        return self._indices
+
+    def _select(self, limit, seed):
+        indices = self._all_indices()
+        if limit is None:
+            return indices
+        limit = int(limit)
+        if limit < 1:
+            raise ValueError(f"limit must be a positive int or None, got {limit}: pass e.g. 1000.")
+        if limit >= len(indices):
+            return indices
+        order = np.random.default_rng(int(seed)).permutation(len(indices))[:limit]
+        return indices[order]
+
+    def _subset(self, indices, split):
+        indices = np.asarray(indices, np.int64)
+        return dataclasses.replace(self, split=split, num_examples=len(indices), _indices=indices)
+
+
+def split_validation(train_set, fraction=0.1, seed=0):
+    """Splits a set into disjoint, seeded random `(fit, validation)` subsets.
+
+    Args:
+        train_set: a `LabelledSet` (usually the `"train"` split).
+        fraction: share of examples held out for validation, in (0, 1).
+        seed: same seed, same split.
+
+    Returns:
+        `(fit_set, val_set)`, with splits named `"<split>-fit"` and `"<split>-val"`.
+
+    Example:
+
+    >>> test = load("fashion_mnist", split="test")
+    >>> fit, val = split_validation(test, fraction=0.2, seed=0)
+    >>> fit.num_examples, val.num_examples
+    (8000, 2000)
+    """
+    fraction = float(fraction)
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"validation fraction must be in (0, 1), got {fraction}: pass e.g. 0.1.")
+    indices = train_set._all_indices()
+    n = len(indices)
+    n_val = int(round(n * fraction))
+    if n_val < 1 or n_val >= n:
+        raise ValueError(
+            f"a {fraction:g} validation share of {n} examples leaves an empty part: "
+            "use more examples or another fraction."
+        )
+    order = np.random.default_rng(int(seed)).permutation(n)
+    val = np.sort(indices[order[:n_val]])
+    fit = np.sort(indices[order[n_val:]])
+    return (
+        train_set._subset(fit, f"{train_set.split}-fit"),
+        train_set._subset(val, f"{train_set.split}-val"),
+    )
+
+
+# --------------------------------------------------------------------------- load
+
+
+def load(name, split="test", data_dir=None, image_size=None):
+    """Loads a real labelled image set.
+
+    Args:
+        name: `"cifar10"`, `"fashion_mnist"`, `"tfds:<name>"` (e.g. `"tfds:mnist"`),
+            or a folder path with one sub-folder of images per class (class ids
+            follow the sorted sub-folder names). A folder whose sub-folders are
+            splits (`train/`, `test/`, each with class sub-folders) is read at
+            `<folder>/<split>`; a folder without split sub-folders is used as is,
+            whatever `split` says.
+        split: `"test"` or `"train"` (tfds: any of its splits).
+        data_dir: where to look instead of the defaults: the folder holding
+            `cifar10-jpeg.tar.gz` (default: `shared_data_dir()`), the folder of
+            Fashion-MNIST IDX files (only that folder is searched then), or the
+            tfds data folder.
+        image_size: `(height, width)` to resize images to when they differ;
+            needed for folders of mixed sizes.
+
+    Returns:
+        A `LabelledSet`.
+
+    Example:
+
+    >>> test = load("fashion_mnist")
+    >>> test.num_examples, test.num_classes, test.image_shape
+    (10000, 10, (28, 28, 1))
+    """
+    if image_size is not None:
+        image_size = tuple(int(s) for s in image_size)
+        if len(image_size) != 2 or min(image_size) < 1:
+            raise ValueError(f"image_size must be (height, width) of positive ints, got {image_size}.")
+    if not isinstance(name, (str, os.PathLike)):
+        raise ValueError(f"dataset name must be a string or a path, got {type(name).__name__}: use {VALID_NAMES}.")
+    text = os.fspath(name)
+    if text == "cifar10":
+        result = _load_cifar10(split, data_dir)
+    elif text in ("fashion_mnist", "fashion-mnist"):
+        result = _load_fashion_mnist(split, data_dir)
+    elif text.startswith("tfds:"):
+        return _load_tfds(text[len("tfds:"):], split, data_dir, image_size)
+    elif os.path.isdir(text):
+        return _load_folder(pathlib.Path(text), split, image_size)
+    elif os.sep in text or (os.altsep and os.altsep in text) or text.startswith("."):
+        raise ValueError(f"dataset folder {text} does not exist: pass an existing folder of class sub-folders.")
+    else:
+        raise ValueError(f"unknown dataset {text!r}: use {VALID_NAMES}.")
+    return _with_size(result, image_size)
+
+
+def _with_size(labelled, image_size):
+    if image_size is None or tuple(image_size) == tuple(labelled.image_shape[:2]):
+        return labelled
+    return dataclasses.replace(
+        labelled, image_shape=(*image_size, labelled.image_shape[2]), _image_size=tuple(image_size)
+    )
+
+
+def _check_split(split, name):
+    if split not in ("train", "test"):
+        raise ValueError(f"{name} has splits 'train' and 'test', not {split!r}: pass split='train' or 'test'.")
+
+
+# --------------------------------------------------------------------------- CIFAR-10
+
+
+def _load_cifar10(split, data_dir):
+    _check_split(split, "cifar10")
+    tar, looked = _find_cifar_tar(data_dir)
+    cache = cache_dir() / "cifar10-jpeg"
+    if tar is not None:
+        _ensure_cifar_cache(tar, cache)
+    elif not (cache / "info.json").exists():
+        try:
+            return _load_tfds("cifar10", split, None, None)
+        except ValueError as error:
+            what = str(error).split(": ", 1)[0]
+            raise ValueError(
+                f"CIFAR-10 tar {CIFAR10_TAR} is not in {looked} (nor decoded in {cache}) and {what}: "
+                f"put the tar in {looked} or set AIP_SHARED_DATA to its folder, or fetch tfds cifar10 "
+                "on a machine with network."
+            ) from None
+    info = json.loads((cache / "info.json").read_text())
+    images = np.load(cache / f"{split}_images.npy")
+    labels = np.load(cache / f"{split}_labels.npy")
+    return LabelledSet(
+        name="cifar10",
+        split=split,
+        num_classes=len(info["class_names"]),
+        class_names=tuple(info["class_names"]),
+        image_shape=tuple(images.shape[1:]),
+        num_examples=len(labels),
+        _source=_ArraySource(images, labels),
+    )
+
+
+def _find_cifar_tar(data_dir):
+    if data_dir is not None:
+        path = pathlib.Path(data_dir).expanduser()
+        if path.is_file():
+            return path, str(path)
+        folders = [path]
+    else:
+        shared = shared_data_dir()
+        folders = [shared] if shared is not None else []
+    for folder in folders:
+        if (folder / CIFAR10_TAR).is_file():
+            return folder / CIFAR10_TAR, str(folder)
+    looked = " or ".join(str(f) for f in folders)
+    return None, looked or "the shared data folder (AIP_SHARED_DATA unset, ../shared/data absent)"
+
+
+def _file_digest(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _ensure_cifar_cache(tar, cache):
+    """Decodes the tar's JPEGs once into `<cache>/{split}_{images,labels}.npy` (atomically)."""
+    digest = _file_digest(tar)
+    info_path = cache / "info.json"
+    if info_path.exists():
+        info = json.loads(info_path.read_text())
+        if info.get("sha256") == digest and info.get("version") == _CACHE_VERSION:
+            return
+    workdir = pathlib.Path(tempfile.mkdtemp(prefix=".cifar10-jpeg.", dir=cache.parent))
+    try:
+        tmp = workdir / "cifar10-jpeg"
+        tmp.mkdir()
+        info = _decode_cifar_tar(tar, tmp)
+        info.update(sha256=digest, version=_CACHE_VERSION, source=str(tar))
+        (tmp / "info.json").write_text(json.dumps(info, indent=2) + "\n")
+        if cache.exists():
+            shutil.rmtree(cache, ignore_errors=True)
+        try:
+            os.replace(tmp, cache)
+        except OSError:
+            # Another process finished first; keep its (identical) result.
+            if not info_path.exists():
+                raise
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _decode_cifar_tar(tar, out):
+    """Reads `cifar10/{split}/{class}/*.jpg` from the tar and writes uint8 .npy per split."""
+    members = {}  # split -> list of (class, file name, jpeg bytes)
+    try:
+        with tarfile.open(tar, "r:*") as archive:
+            for member in archive:
+                parts = member.name.split("/")
+                if not member.isfile() or len(parts) != 4 or not parts[3].lower().endswith((".jpg", ".jpeg")):
+                    continue
+                _, split, class_name, file_name = parts
+                data = archive.extractfile(member).read()
+                members.setdefault(split, []).append((class_name, file_name, data))
+    except (tarfile.TarError, OSError, EOFError) as error:
+        raise ValueError(f"cannot read CIFAR-10 tar {tar} ({error}): replace it with a good copy.") from None
+    if set(members) != {"train", "test"}:
+        raise ValueError(
+            f"CIFAR-10 tar {tar} has splits {sorted(members)}, not train and test under cifar10/: "
+            "use the cifar10-jpeg.tar.gz of the shared data folder."
+        )
+    class_names = sorted({c for c, _, _ in members["test"]})
+    if sorted({c for c, _, _ in members["train"]}) != class_names:
+        raise ValueError(f"CIFAR-10 tar {tar} has different classes in train and test: replace it with a good copy.")
+    counts = {}
+    for split, items in members.items():
+        items.sort(key=lambda item: (item[0], item[1]))
+        labels = np.array([class_names.index(c) for c, _, _ in items], np.int32)
+        images = _decode_jpegs([data for _, _, data in items])
+        _save_npy(out / f"{split}_images.npy", images)
+        _save_npy(out / f"{split}_labels.npy", labels)
+        counts[split] = len(labels)
+    return {"class_names": class_names, "num_examples": counts}
+
+
+def _decode_jpegs(blobs):
+    """Decodes same-sized RGB JPEG bytes to one uint8 array, in parallel with tf.data."""
+
+    def decode(data):
+        return tf.io.decode_jpeg(data, channels=3)
+
+    ds = tf.data.Dataset.from_tensor_slices(tf.constant(blobs, dtype=tf.string))
+    ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).batch(2048)
+    try:
+        return np.concatenate([batch.numpy() for batch in ds])
+    except tf.errors.InvalidArgumentError as error:
+        message = str(error).splitlines()[0]
+        raise ValueError(
+            f"CIFAR-10 tar holds a bad or odd-sized JPEG ({message}): replace it with a good copy."
+        ) from None
+
+
+def _save_npy(path, array):
+    with open(path, "wb") as f:
+        np.save(f, array, allow_pickle=False)
+
+
+# --------------------------------------------------------------------------- Fashion-MNIST
+
+
+def _load_fashion_mnist(split, data_dir):
+    _check_split(split, "fashion_mnist")
+    prefix = "train" if split == "train" else "t10k"
+    folders = [pathlib.Path(data_dir).expanduser()] if data_dir is not None else [
+        DEBIAN_FASHION_MNIST, BUNDLED_FASHION_MNIST,
+    ]
+    for folder in folders:
+        image_file = _find_idx(folder, f"{prefix}-images-idx3-ubyte")
+        label_file = _find_idx(folder, f"{prefix}-labels-idx1-ubyte")
+        if image_file and label_file:
+            break
+    else:
+        hint = "" if data_dir is not None else " (the bundled copy has the test split only)"
+        raise ValueError(
+            f"Fashion-MNIST {split} files {prefix}-images-idx3-ubyte[.gz] and {prefix}-labels-idx1-ubyte[.gz] "
+            f"are not in {' or '.join(str(f) for f in folders)}{hint}: "
+            "apt-get install dataset-fashion-mnist, or pass data_dir=<folder with them>."
+        )
+    images = read_idx(image_file, ndim=3)
+    labels = read_idx(label_file, ndim=1)
+    if images.shape[1:] != (28, 28):
+        raise ValueError(f"{image_file} holds {images.shape[1:]} images, not 28x28: pass Fashion-MNIST files.")
+    if len(labels) != len(images):
+        raise ValueError(
+            f"{image_file} has {len(images)} images but {label_file} has {len(labels)} labels: "
+            "use files of the same split."
+        )
+    if labels.size and labels.max() >= len(FASHION_MNIST_CLASSES):
+        raise ValueError(f"{label_file} has label {labels.max()}, above 9: pass Fashion-MNIST label files.")
+    return LabelledSet(
+        name="fashion_mnist",
+        split=split,
+        num_classes=len(FASHION_MNIST_CLASSES),
+        class_names=FASHION_MNIST_CLASSES,
+        image_shape=(28, 28, 1),
+        num_examples=len(labels),
+        _source=_ArraySource(images[..., None], labels),
+    )
+
+
+def _find_idx(folder, stem):
+    for candidate in (folder / f"{stem}.gz", folder / stem):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_idx(path, ndim=None):
+    """Reads an unsigned-byte IDX file (gzipped if it ends in `.gz`) into a uint8 array.
+
+    Args:
+        path: the file.
+        ndim: the number of dimensions expected, or None for any.
+
+    Raises:
+        ValueError: if the file is unreadable, truncated, or not unsigned-byte IDX.
+
+    Example:
+
+    >>> labels = read_idx(BUNDLED_FASHION_MNIST / "t10k-labels-idx1-ubyte.gz", ndim=1)
+    >>> labels.shape, labels.dtype.name
+    ((10000,), 'uint8')
+    """
+    path = pathlib.Path(path)
+    fix = "replace it with a good copy (apt-get install --reinstall dataset-fashion-mnist)"
+    try:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as f:
+            data = f.read()
+    except (OSError, EOFError, gzip.BadGzipFile) as error:
+        raise ValueError(f"cannot read IDX file {path} ({error}): {fix}.") from None
+    if len(data) < 4 or data[:2] != b"\x00\x00" or data[2] != 0x08:
+        raise ValueError(f"{path} is not an unsigned-byte IDX file (bad magic number {data[:4].hex()}): {fix}.")
+    dims_count = data[3]
+    if ndim is not None and dims_count != ndim:
+        raise ValueError(f"{path} has {dims_count} dimensions, {ndim} expected (wrong file?): {fix}.")
+    header = 4 + 4 * dims_count
+    if len(data) < header:
+        raise ValueError(f"{path} is truncated inside its header: {fix}.")
+    dims = struct.unpack(f">{dims_count}I", data[4:header])
+    expected = int(np.prod(dims, dtype=np.int64))
+    if len(data) - header != expected:
+        raise ValueError(
+            f"{path} is truncated or corrupt: its header says {dims} ({expected} bytes) but "
+            f"{len(data) - header} bytes follow: {fix}."
+        )
+    return np.frombuffer(data, np.uint8, offset=header).reshape(dims)
+
+
+# --------------------------------------------------------------------------- folders
+
+
+def _load_folder(root, split, image_size):
+    root = root.expanduser()
+    subdirs = _subdirs(root)
+    if subdirs and all(_subdirs(d) for d in subdirs):  # split sub-folders, each of class sub-folders
+        if not (root / split).is_dir():
+            raise ValueError(
+                f"dataset folder {root} has split sub-folders {[d.name for d in subdirs]} but no "
+                f"{split!r}: pass split= one of them."
+            )
+        root = root / split
+        subdirs = _subdirs(root)
+    if not subdirs:
+        if not any(root.iterdir()):
+            raise ValueError(f"dataset folder {root} is empty: put one sub-folder of images per class in it.")
+        raise ValueError(
+            f"dataset folder {root} has no class sub-folders: put each class's images in "
+            f"{root}/<class name>/."
+        )
+    paths, labels, skipped, empty = [], [], [], []
+    for label, class_dir in enumerate(subdirs):
+        files = sorted(p for p in class_dir.rglob("*") if p.is_file() and not _hidden(p, class_dir))
+        images = [p for p in files if p.suffix.lower() in IMAGE_EXTENSIONS]
+        skipped += [p for p in files if p.suffix.lower() not in IMAGE_EXTENSIONS]
+        if not images:
+            empty.append(class_dir.name)
+        paths += images
+        labels += [label] * len(images)
+    if not paths:
+        other = f" (only {len(skipped)} other files)" if skipped else ""
+        raise ValueError(
+            f"dataset folder {root} has class sub-folders but no {'/'.join(IMAGE_EXTENSIONS)} "
+            f"images{other}: put the images in them."
+        )
+    if skipped:
+        warnings.warn(f"{len(skipped)} files in {root} are not {'/'.join(IMAGE_EXTENSIONS)} images and "
+                      f"are left out, e.g. {skipped[0]}", stacklevel=3)
+    if empty:
+        warnings.warn(f"class folders {empty} in {root} have no images", stacklevel=3)
+    sizes, channels = _probe_images(paths)
+    if image_size is None:
+        if len(sizes) > 1:
+            (a, size_a), (b, size_b) = list(sizes.items())[:2]
+            raise ValueError(
+                f"images in {root} have different sizes ({size_a} is {a[0]}x{a[1]}, {size_b} is "
+                f"{b[0]}x{b[1]}): pass image_size=(height, width) to resize them."
+            )
+        image_size = next(iter(sizes))
+    return LabelledSet(
+        name=str(root),
+        split=split,
+        num_classes=len(subdirs),
+        class_names=tuple(d.name for d in subdirs),
+        image_shape=(*image_size, channels),
+        num_examples=len(paths),
+        _source=_FileSource(paths, labels, channels),
+        _image_size=tuple(image_size),
+    )
+
+
+def _subdirs(folder):
+    return sorted(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
+
+
+def _hidden(path, base):
+    return any(part.startswith(".") for part in path.relative_to(base).parts)
+
+
+def _probe_images(paths):
+    """Reads image headers: {(height, width): first file} and 1 (all grey) or 3 channels."""
+    from PIL import Image, UnidentifiedImageError
+
+    sizes, grey = {}, True
+    for path in paths:
+        try:
+            with Image.open(path) as image:
+                width, height = image.size
+                mode = image.mode
+        except (UnidentifiedImageError, OSError) as error:
+            raise ValueError(f"cannot read image {path} ({type(error).__name__}): remove or replace it.") from None
+        sizes.setdefault((height, width), path)
+        grey = grey and mode in _GREY_MODES
+    return sizes, 1 if grey else 3
+
+
+# --------------------------------------------------------------------------- tfds
+
+
+def _load_tfds(tfds_name, split, data_dir, image_size):
+    import tensorflow_datasets as tfds
+
+    display = f"tfds:{tfds_name}"
+    try:
+        builder = tfds.builder(tfds_name, data_dir=None if data_dir is None else str(data_dir))
+    except tfds.core.registered.DatasetNotFoundError:
+        raise ValueError(
+            f"tfds has no dataset {tfds_name!r}: check the name at https://www.tensorflow.org/datasets/catalog."
+        ) from None
+    if not builder.is_prepared():
+        root = builder.data_dir_root
+        if not network_available(TFDS_HOST):
+            raise ValueError(
+                f"tfds dataset {tfds_name} is not in {root} and cannot be downloaded (no network): "
+                "download it on a machine with network, or pass a local folder."
+            )
+        builder.download_and_prepare()
+    features = builder.info.features
+    if "image" not in features or "label" not in features:
+        raise ValueError(
+            f"{display} has features {sorted(features)}, not 'image' and 'label': "
+            "use an image classification dataset."
+        )
+    label_feature = features["label"]
+    if not hasattr(label_feature, "num_classes"):
+        raise ValueError(f"{display} labels are not class ids: use an image classification dataset.")
+    try:
+        num_examples = builder.info.splits[split].num_examples
+    except (KeyError, ValueError):
+        raise ValueError(
+            f"{display} has splits {sorted(builder.info.splits)}, not {split!r}: pass one of them."
+        ) from None
+    height, width, channels = features["image"].shape
+    if image_size is None:
+        if not height or not width:
+            raise ValueError(f"{display} images vary in size: pass image_size=(height, width).")
+        image_size = (height, width)
+
+    def make():
+        ds = builder.as_dataset(split=split, shuffle_files=False)
+        return ds.map(lambda example: (example["image"], example["label"]))
+
+    return LabelledSet(
+        name=display,
+        split=split,
+        num_classes=int(label_feature.num_classes),
+        class_names=tuple(label_feature.names),
+        image_shape=(*image_size, channels),
+        num_examples=int(num_examples),
+        _source=_StreamSource(make, int(num_examples)),
+        _image_size=tuple(image_size),
+    )
