@@ -14,6 +14,7 @@ import json
 import os
 import pathlib
 import sys
+import time
 
 from absl import app, flags
 
@@ -85,8 +86,8 @@ def define_distill():
 
     _define_from_dataclass(DistillConfig, DISTILL_HELP)
     flags.DEFINE_string("config", None, "JSON config (or a run.json) to start from; flags override it")
-    flags.DEFINE_string("output_dir", "runs/distill", "folder for student.keras, run.json, logs; "
-                        "rerun with the same folder to resume an interrupted run")
+    flags.DEFINE_string("output_dir", None, "folder for student.keras, run.json, logs (default: "
+                        "runs/distill-<time>); rerun with the same folder to resume an interrupted run")
 
 
 def main_distill(argv):
@@ -95,12 +96,14 @@ def main_distill(argv):
     base = DistillConfig.from_file(FLAGS.config).to_dict() if FLAGS.config else {}
     present = _values_from_flags(DistillConfig, only_present=bool(FLAGS.config))
     config = DistillConfig.from_dict({**base, **present} if FLAGS.config else present)
-    result = run_distillation(config, FLAGS.output_dir)
+    output_dir = FLAGS.output_dir or time.strftime("runs/distill-%Y%m%d-%H%M%S")
+    print(f"aip distill: writing to {output_dir} (rerun with --output_dir={output_dir} to resume)")
+    result = run_distillation(config, output_dir)
     m = result["metrics"]
     print(f"\nteacher accuracy: {m['teacher_top1']:.4f}   student accuracy: {m['student_top1']:.4f}   "
           f"agreement: {m['agreement']:.4f}   ({m['num_examples']} test images, {config.eval})")
     print(f"wall time: {result['wall_seconds'] / 60:.1f} min ({result['samples_seen']:,} patches seen)")
-    print(f"student saved to {pathlib.Path(FLAGS.output_dir) / 'student.keras'}")
+    print(f"student saved to {pathlib.Path(output_dir) / 'student.keras'}")
 
 
 def define_evaluate():
@@ -225,7 +228,7 @@ def run(argv=None):
     if command not in COMMANDS:
         print(f"aip: error: unknown command {command!r}\n\n{_usage()}", file=sys.stderr)
         sys.exit(2)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     define, main, _ = COMMANDS[command]
     define()
     sys.argv = argv

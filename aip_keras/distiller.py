@@ -110,6 +110,9 @@ class Distiller(keras.Model):
         self.teacher_input_spec = _resolve_spec(teacher_input_spec, teacher)
         self.student_input_spec = _resolve_spec(student_input_spec, student)
         self.agreement = keras.metrics.Mean(name="agreement")
+        # Teacher and student arrive built and the input views hold no
+        # weights, so the Distiller is ready (BackupAndRestore requires it).
+        self.built = bool(teacher.built and student.built)
 
     @property
     def temperature(self):
@@ -159,7 +162,6 @@ class Distiller(keras.Model):
         return results
 
     def build(self, input_shape):
-        # Teacher and student arrive built; the input views hold no weights.
         self.built = True
 
     def fit(self, *args, callbacks=None, **kwargs):

@@ -8,25 +8,32 @@ from keras import ops
 from aip_keras.input_spec import InputSpec
 
 
-def predict_logits(model, dataset, input_spec=None, verbose=0):
-    """Stacked outputs of `model` over a labelled `(x, y)` dataset, and the labels.
+def predict_logits(models, dataset, input_specs=None):
+    """Outputs of several models over ONE pass of a labelled `(x, y)` dataset.
+
+    One pass matters: a shuffled dataset yields a new order on every pass, so
+    each model must see the same batches as the labels that are returned.
 
     Args:
-        model: a classifier.
+        models: a list of classifiers.
         dataset: a batched `tf.data.Dataset` of `(x, y)`, x in [0, 1].
-        input_spec: `InputSpec` converting x for this model (default: none).
+        input_specs: one `InputSpec` (or None for none) per model.
 
     Returns:
-        `(outputs, labels)` as numpy arrays.
+        `(outputs, labels)`: a list of numpy arrays, one per model, and the labels.
     """
-    spec = input_spec or InputSpec()
-    outputs, labels = [], []
+    specs = [spec or InputSpec() for spec in (input_specs or [None] * len(models))]
+    outputs, labels = [[] for _ in models], []
     for x, y in dataset:
-        outputs.append(ops.convert_to_numpy(model(spec(x), training=False)))
+        for model, spec, out in zip(models, specs, outputs):
+            out.append(ops.convert_to_numpy(model(spec(x), training=False)))
         labels.append(np.asarray(y))
-    if not outputs:
+    if not labels:
         raise ValueError("the evaluation dataset is empty: check its path and split.")
-    return np.concatenate(outputs).astype("float32"), np.concatenate(labels).astype("int64")
+    return (
+        [np.concatenate(out).astype("float32") for out in outputs],
+        np.concatenate(labels).astype("int64"),
+    )
 
 
 def topk_accuracy(outputs, labels, k=1):
@@ -53,14 +60,15 @@ def compare(student, dataset, teacher=None, student_spec=None, teacher_spec=None
         `seconds`.
     """
     start = time.perf_counter()
-    student_out, labels = predict_logits(student, dataset, student_spec)
+    models = [student] + ([teacher] if teacher is not None else [])
+    (student_out, *teacher_out), labels = predict_logits(models, dataset, [student_spec, teacher_spec])
     results = {
         "num_examples": int(len(labels)),
         "student_top1": topk_accuracy(student_out, labels, 1),
         "student_top5": topk_accuracy(student_out, labels, 5),
     }
     if teacher is not None:
-        teacher_out, _ = predict_logits(teacher, dataset, teacher_spec)
+        teacher_out = teacher_out[0]
         results.update(
             teacher_top1=topk_accuracy(teacher_out, labels, 1),
             teacher_top5=topk_accuracy(teacher_out, labels, 5),

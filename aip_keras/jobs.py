@@ -55,6 +55,28 @@ class DistillConfig:
     mixed_precision: bool = False
     seed: int = 0
 
+    def __post_init__(self):
+        """Checks values before any model or data is loaded."""
+        from aip_keras.augment import PRESETS
+
+        if not self.temperature > 0:
+            raise ValueError(
+                f"temperature must be > 0, got {self.temperature}: use e.g. 8 (images) or 5 (video)."
+            )
+        for name in ("batch_size", "epochs"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}.")
+        for name in ("patch_size", "patch_bank", "eval_limit", "val_limit", "patches_per_epoch"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0 (0 = default), got {getattr(self, name)}.")
+        if self.time_budget_minutes < 0:
+            raise ValueError(f"time_budget_minutes must be >= 0, got {self.time_budget_minutes}.")
+        if self.augment not in PRESETS:
+            raise ValueError(f"unknown augment preset {self.augment!r}: use one of {sorted(PRESETS)}.")
+        if self.learning_rate <= 0:
+            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}.")
+        make_optimizer(self.optimizer, self.learning_rate, self.weight_decay, self.schedule, 1)
+
     @classmethod
     def from_dict(cls, values):
         known = {f.name for f in dataclasses.fields(cls)}

@@ -19,7 +19,7 @@ def aip(*args, timeout=300):
 def tiny_teacher(tmp_path_factory):
     """A Fashion-MNIST teacher trained here in seconds through `aip train-teacher`."""
     out = tmp_path_factory.mktemp("teacher") / "teacher.keras"
-    result = aip("train-teacher", "--data=fashion_mnist", "--arch=tiny_cnn", "--epochs=1",
+    result = aip("train-teacher", "--data=fashion_mnist", "--arch=tiny_cnn", "--epochs=3", "--learning_rate=0.005",
                  "--train_limit=3000", "--batch_size=128", f"--output={out}")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "teacher test accuracy" in result.stdout
