@@ -20,7 +20,7 @@ _LAZY = {
 }
 _SUBMODULES = {
     "augment", "datasets", "distiller", "evaluate", "input_spec", "losses",
-    "models", "sources", "teachers", "cli", "callbacks",
+    "models", "sources", "teachers", "cli", "callbacks", "jobs", "zoo",
 }
 
 

@@ -35,7 +35,7 @@ from aip_keras.input_spec import InputSpec, spec_for_model
 
 FORMS = (
     "a .keras/.h5 file, a .weights.h5 file with arch=, a Keras model folder, "
-    "keras.applications:<Name>, hf://<repo_id> or kerashub:<preset>"
+    "keras.applications:<Name>, hf://<repo_id>, kerashub:<preset> or zoo:<name>"
 )
 GCS_HOST = "https://storage.googleapis.com"
 KAGGLE_HOST = "https://www.kaggle.com"
@@ -120,6 +120,10 @@ def load_teacher(
             model = _from_hf(text, safe_mode)
         elif text.startswith("kerashub:"):
             model, family_spec = _from_kerashub(text[len("kerashub:"):])
+        elif text.startswith("zoo:"):  # the repo's zoo/ folder, the HF cache, then the Hub
+            from aip_keras import zoo  # zoo imports this module
+
+            model, family_spec = zoo.load(text[len("zoo:"):], safe_mode=safe_mode)
         else:
             model, family_spec = _from_path(
                 pathlib.Path(text).expanduser(), arch, num_classes, input_shape, input_spec, safe_mode

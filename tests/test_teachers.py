@@ -197,8 +197,8 @@ def test_missing_and_corrupt_files(tmp_path):
     (tmp_path / "x.onnx").write_bytes(b"x")
     with pytest.raises(ValueError, match="unknown extension '.onnx'"):
         teachers.load_teacher(tmp_path / "x.onnx")
-    with pytest.raises(ValueError, match="unknown teacher kind 'zoo'"):
-        teachers.load_teacher("zoo:something")
+    with pytest.raises(ValueError, match="unknown teacher kind 'foo'"):
+        teachers.load_teacher("foo:something")
     with pytest.raises(ValueError, match="must be a keras.Model or a string"):
         teachers.load_teacher(42)
 
