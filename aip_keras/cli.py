@@ -4,6 +4,7 @@
     aip evaluate         teacher and student top-1/top-5 side by side, and agreement
     aip patches          a PNG grid of patches: what the student sees
     aip train-teacher    train a teacher on a labelled set
+    aip zoo              the model zoo: aip zoo list | pull <name> | push <name> | card --folder=zoo/<name>
 
 `aip <command> --help` lists a command's flags. Errors are one line on stderr
 with exit status 1; nothing partial is left behind.
@@ -57,7 +58,7 @@ def _values_from_flags(cls, only_present=False, skip=()):
 
 DISTILL_HELP = {
     "teacher": "teacher: a .keras/.h5 file, a Keras model folder, keras.applications:<Name>, "
-    "kerashub:<preset>, hf://<repo>, or a zoo name (default: the bundled Fashion-MNIST teacher)",
+    "kerashub:<preset>, hf://<repo>, or zoo:<name> (default: the zoo's Fashion-MNIST teacher)",
     "teacher_arch": "registry architecture of a .weights.h5 teacher",
     "teacher_outputs": "teacher output kind: auto, logits or probabilities",
     "student": "student architecture from the model registry",
@@ -78,6 +79,10 @@ DISTILL_HELP = {
     "optimizer": "adam, adamw or sgd",
     "schedule": "learning-rate schedule: cosine or constant",
     "mixed_precision": "train in mixed_bfloat16 (faster on recent CPUs)",
+    "modality": "image or audio; audio swaps the image defaults for the FSDD teacher, audio_cnn, a "
+    "music clip, fsdd and the 'audio' augmentation (source: a WAV/FLAC/OGG path or 'noise')",
+    "sample_rate": "audio: the teacher's sample rate (0: read from its LogMel layer)",
+    "crop_seconds": "audio: crop length in seconds (0: the teacher's input length)",
 }
 
 
@@ -115,6 +120,8 @@ def define_evaluate():
     flags.DEFINE_integer("eval_limit", 0, "a random subset of this size (0: all)")
     flags.DEFINE_integer("seed", 0, "seed of the random subset")
     flags.DEFINE_string("output", None, "also write the metrics to this JSON file")
+    flags.DEFINE_enum("modality", "image", ["image", "audio"], "audio: waveform models, eval set via "
+                      "load_audio at the student's sample rate and input length")
     flags.mark_flag_as_required("student")
 
 
@@ -124,6 +131,8 @@ def main_evaluate(argv):
     from aip_keras.input_spec import spec_for_model
     from aip_keras import atomic
 
+    if FLAGS.modality == "audio":
+        return _evaluate_audio()
     student, _ = teachers.load_teacher(FLAGS.student)
     teacher, teacher_spec = (
         teachers.load_teacher(FLAGS.teacher, arch=FLAGS.teacher_arch or None)
@@ -133,6 +142,23 @@ def main_evaluate(argv):
     data = eval_set.dataset(256, shuffle=True, seed=FLAGS.seed, limit=FLAGS.eval_limit or None)
     results = compare(student, data, teacher=teacher,
                       student_spec=spec_for_model(student), teacher_spec=teacher_spec)
+    print(format_comparison(results))
+    if FLAGS.output:
+        atomic.write_json(FLAGS.output, results)
+
+
+def _evaluate_audio():
+    from aip_keras import atomic, datasets
+    from aip_keras.evaluate import compare, format_comparison
+    from aip_keras.models.audio import load_audio_model
+
+    student, fmt = load_audio_model(FLAGS.student)
+    teacher = load_audio_model(FLAGS.teacher)[0] if FLAGS.teacher else None
+    seconds = (fmt["samples"] or fmt["sample_rate"]) / fmt["sample_rate"]
+    eval_set = datasets.load_audio(FLAGS.eval if FLAGS["eval"].present else "fsdd", split=FLAGS.eval_split,
+                                   sample_rate=fmt["sample_rate"], clip_seconds=seconds)
+    data = eval_set.dataset(256, shuffle=True, seed=FLAGS.seed, limit=FLAGS.eval_limit or None)
+    results = compare(student, data, teacher=teacher)
     print(format_comparison(results))
     if FLAGS.output:
         atomic.write_json(FLAGS.output, results)
@@ -175,7 +201,10 @@ def define_train_teacher():
         "arch": "architecture from the model registry",
         "val_fraction": "fraction of the training split held out for validation",
         "train_limit": "train on a random subset of this size (0: all)",
-        "augment": "flip and pad-4 translation during training",
+        "augment": "flip and pad-4 translation during training (audio: speed, shift, gain, noise)",
+        "modality": "image or audio (data: fsdd, tfds:<name> with an audio feature, or a folder of audio files)",
+        "sample_rate": "audio: resample the data to this rate (Hz)",
+        "clip_seconds": "audio: crop or pad every example to this length",
     })
     flags.DEFINE_string("output", None, "where to save: a .keras file or a folder (Keras' Hub layout)")
     flags.mark_flag_as_required("output")
@@ -190,11 +219,87 @@ def main_train_teacher(argv):
           f"({result['num_test_examples']} test images); saved to {FLAGS.output}")
 
 
+ZOO_ACTIONS = ("list", "pull", "push", "card")
+
+
+def define_zoo():
+    flags.DEFINE_enum("action", None, ZOO_ACTIONS, "what to do: list, pull, push or card "
+                      "(also positional: aip zoo pull <name>)")
+    flags.DEFINE_string("name", None, "pull/push: a zoo entry name or Hub repo id (also positional)")
+    flags.DEFINE_string("revision", None, "pull: the Hub revision (default: the one pinned in zoo/index.json)")
+    flags.DEFINE_string("output", None, "pull: also copy the files here; push --dry_run: the folder to write "
+                        "(default runs/zoo-push/<name>)")
+    flags.DEFINE_boolean("dry_run", False, "push: upload nothing, write the exact folder that would be uploaded")
+    flags.DEFINE_boolean("private", False, "push: create the Hub repo private")
+    flags.DEFINE_string("folder", None, "card/push: the entry folder, zoo/<recipe name>")
+    flags.DEFINE_string("kind", None, "card: teacher or student (default: from run.json)")
+    flags.DEFINE_string("repo_id", None, "card/push: the Hub repo (default aip-keras/<name>)")
+    flags.DEFINE_string("base_model", None, "card: the teacher's Hub repo (default: from the run's teacher)")
+    flags.DEFINE_string("log", None, "card: the training run's stdout log (or history.csv) to keep")
+    flags.DEFINE_string("from_run", None, "card: create the entry from this aip distill output folder")
+    flags.DEFINE_string("license", "apache-2.0", "card: the license id")
+
+
+def main_zoo(argv):
+    from aip_keras import zoo
+
+    action = FLAGS.action
+    if action is None:
+        raise ValueError(f"no action: use aip zoo {{{','.join(ZOO_ACTIONS)}}} (e.g. aip zoo list).")
+    if action == "list":
+        entries = zoo.list()
+        if not entries:
+            print("the zoo is empty (zoo/index.json)")
+        for e in entries:
+            acc = f"{e['accuracy']:.4f}" if isinstance(e.get("accuracy"), (int, float)) else "?"
+            rev = e["revision"][:12] if e.get("revision") else "unpublished"
+            print(f"{e['name']:42s} {e.get('kind', ''):8s} {e.get('dataset') or '':14s} acc {acc}  "
+                  f"{e['repo_id']}@{rev}{'  (local)' if e['local'] else ''}")
+    elif action == "pull":
+        if not FLAGS.name:
+            raise ValueError("aip zoo pull needs a name: aip zoo pull <name or owner/repo>.")
+        folder = zoo.pull(FLAGS.name, revision=FLAGS.revision, output=FLAGS.output)
+        print(f"pulled {FLAGS.name} to {folder}")
+    elif action == "push":
+        target = FLAGS.name or FLAGS.folder
+        if not target:
+            raise ValueError("aip zoo push needs a name or --folder: aip zoo push <name> [--dry_run].")
+        result = zoo.publish(target, repo_id=FLAGS.repo_id, dry_run=FLAGS.dry_run, output=FLAGS.output,
+                             private=FLAGS.private or None)
+        if result["dry_run"]:
+            print(f"dry run: {len(result['files'])} files that would go to {result['repo_id']} written to "
+                  f"{result['folder']}:")
+            print("\n".join(f"  {f}" for f in result["files"]))
+        else:
+            print(f"pushed {result['name']} to https://huggingface.co/{result['repo_id']} "
+                  f"at revision {result['revision']}")
+    else:
+        if not FLAGS.folder:
+            raise ValueError("aip zoo card needs --folder=zoo/<recipe name>.")
+        entry = zoo.write_entry(FLAGS.folder, kind=FLAGS.kind, repo_id=FLAGS.repo_id, base_model=FLAGS.base_model,
+                                log=FLAGS.log, from_run=FLAGS.from_run, license=FLAGS.license)
+        print(f"wrote the card of {FLAGS.folder} ({entry['kind']}, accuracy {entry['accuracy']:.4f}) "
+              f"and its zoo/index.json entry ({entry['repo_id']})")
+
+
+def _zoo_positionals(args):
+    """`aip zoo pull <name>` -> `--action=pull --name=<name>` (absl takes flags only)."""
+    out, names, booleans = [], ["action", "name"], ("dry_run", "private", "nodry_run", "noprivate")
+    for arg in args:
+        flag_value = out and out[-1].startswith("-") and "=" not in out[-1] and out[-1].lstrip("-") not in booleans
+        if names and not arg.startswith("-") and not flag_value:  # not the value of `--flag value`
+            out.append(f"--{names.pop(0)}={arg}")
+        else:
+            out.append(arg)
+    return out
+
+
 COMMANDS = {
     "distill": (define_distill, main_distill, "distil a student from one image"),
     "evaluate": (define_evaluate, main_evaluate, "teacher vs student on a labelled test set"),
     "patches": (define_patches, main_patches, "PNG grid of sampled patches"),
     "train-teacher": (define_train_teacher, main_train_teacher, "train a teacher on labelled data"),
+    "zoo": (define_zoo, main_zoo, "the model zoo: list, pull, push, card"),
 }
 
 
@@ -230,6 +335,8 @@ def run(argv=None):
         sys.exit(2)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     define, main, _ = COMMANDS[command]
+    if command == "zoo":
+        argv = argv[:2] + _zoo_positionals(argv[2:])
     define()
     sys.argv = argv
     app.run(_guarded(main), argv=[f"aip {command}"] + argv[2:])

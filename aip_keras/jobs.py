@@ -18,31 +18,40 @@ from aip_keras import atomic
 
 PACKAGE_ROOT = pathlib.Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_ROOT.parent
-DEFAULT_TEACHER = REPO_ROOT / "zoo" / "fashion_mnist-teacher-small_cnn"
+DEFAULT_TEACHER = "zoo:fashion_mnist-teacher-small_cnn"
 DEFAULT_SOURCE = "astronaut"
+REAL_TRAIN = "real-train"  # source: the eval set's real training images (the upper bound)
+MODALITIES = ("image", "audio")
+# `--modality=audio` swaps in these defaults where the image defaults were left unchanged.
+DEFAULT_AUDIO_TEACHER = REPO_ROOT / "zoo" / "fsdd-teacher-audio_cnn"
+DEFAULT_AUDIO_SOURCE = "/usr/share/asterisk/moh/macroform-the_simplicity.wav"  # apt-get install asterisk-moh-opsound-wav
+AUDIO_AUGMENT = ("audio", "none")
+NO_AUDIO_AUGMENT = {"speed": (1.0, 1.0), "mix_p": 0.0, "shift_seconds": 0.0, "pad_p": 0.0, "fade_p": 0.0,
+                    "gain_db": (0.0, 0.0), "noise_p": 0.0}
 
 
 @dataclasses.dataclass
 class DistillConfig:
     """Everything that defines one distillation run (see `aip distill --help`)."""
 
-    teacher: str = str(DEFAULT_TEACHER)
+    teacher: str = DEFAULT_TEACHER
     teacher_arch: str = ""
     teacher_outputs: str = "auto"
-    student: str = "tiny_cnn"
+    student: str = "small_cnn"
     student_kwargs: dict = dataclasses.field(default_factory=dict)
     source: str = DEFAULT_SOURCE
     patch_size: int = 0
     patch_bank: int = 0
     chain: dict = dataclasses.field(default_factory=dict)
     augment: str = "cifar"
+    augment_overrides: dict = dataclasses.field(default_factory=dict)
     eval: str = "fashion_mnist"
     eval_split: str = "test"
     eval_limit: int = 0
     val_limit: int = 2000
     batch_size: int = 128
-    epochs: int = 12
-    patches_per_epoch: int = 0
+    epochs: int = 6
+    patches_per_epoch: int = 20000
     time_budget_minutes: float = 0.0
     temperature: float = 8.0
     tau_squared: bool = False
@@ -54,11 +63,18 @@ class DistillConfig:
     schedule: str = "cosine"
     mixed_precision: bool = False
     seed: int = 0
+    modality: str = "image"
+    sample_rate: int = 0
+    crop_seconds: float = 0.0
 
     def __post_init__(self):
         """Checks values before any model or data is loaded."""
         from aip_keras.augment import PRESETS
 
+        if self.modality not in MODALITIES:
+            raise ValueError(f"unknown modality {self.modality!r}: use one of {list(MODALITIES)}.")
+        if self.modality == "audio":
+            self._audio_defaults()
         if not self.temperature > 0:
             raise ValueError(
                 f"temperature must be > 0, got {self.temperature}: use e.g. 8 (images) or 5 (video)."
@@ -71,11 +87,43 @@ class DistillConfig:
                 raise ValueError(f"{name} must be >= 0 (0 = default), got {getattr(self, name)}.")
         if self.time_budget_minutes < 0:
             raise ValueError(f"time_budget_minutes must be >= 0, got {self.time_budget_minutes}.")
-        if self.augment not in PRESETS:
+        if self.modality == "image" and self.augment not in PRESETS:
             raise ValueError(f"unknown augment preset {self.augment!r}: use one of {sorted(PRESETS)}.")
+        if self.modality == "image" and set(self.augment_overrides) - set(PRESETS[self.augment]):
+            raise ValueError(
+                f"unknown augment_overrides {sorted(set(self.augment_overrides) - set(PRESETS[self.augment]))} "
+                f"for preset {self.augment!r}: valid keys are {sorted(PRESETS[self.augment])}."
+            )
+        if self.source == REAL_TRAIN and (self.patch_bank or self.chain):
+            raise ValueError(
+                f"source {REAL_TRAIN!r} streams the eval set's training images: drop patch_bank and chain."
+            )
         if self.learning_rate <= 0:
             raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}.")
         make_optimizer(self.optimizer, self.learning_rate, self.weight_decay, self.schedule, 1)
+
+    def _audio_defaults(self):
+        """Audio defaults for fields left at their image defaults, and audio-only checks."""
+        image_defaults = {f.name: f.default for f in dataclasses.fields(self)}
+        for name, audio_default in (
+            ("teacher", str(DEFAULT_AUDIO_TEACHER)),
+            ("student", "audio_cnn"),
+            ("source", DEFAULT_AUDIO_SOURCE),
+            ("eval", "fsdd"),
+            ("augment", "audio"),
+        ):
+            if getattr(self, name) == image_defaults[name]:
+                setattr(self, name, audio_default)
+        if self.augment not in AUDIO_AUGMENT:
+            raise ValueError(
+                f"augment preset {self.augment!r} is for images: use one of {list(AUDIO_AUGMENT)} with modality audio."
+            )
+        if self.patch_size or self.patch_bank:
+            raise ValueError("patch_size and patch_bank are image options: use crop_seconds with modality audio.")
+        if self.sample_rate and self.sample_rate < 1000:
+            raise ValueError(f"sample_rate must be >= 1000 Hz (or 0: the teacher's), got {self.sample_rate}.")
+        if self.crop_seconds < 0:
+            raise ValueError(f"crop_seconds must be >= 0 (0: the teacher's input length), got {self.crop_seconds}.")
 
     @classmethod
     def from_dict(cls, values):
@@ -118,6 +166,13 @@ class TeacherConfig:
     val_fraction: float = 0.05
     train_limit: int = 0
     seed: int = 0
+    modality: str = "image"
+    sample_rate: int = 16000
+    clip_seconds: float = 1.0
+
+    def __post_init__(self):
+        if self.modality not in MODALITIES:
+            raise ValueError(f"unknown modality {self.modality!r}: use one of {list(MODALITIES)}.")
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -144,6 +199,8 @@ def run_distillation(config, output_dir, verbose=1, callbacks=()):
     from aip_keras.distiller import Distiller
     from aip_keras.evaluate import compare
 
+    if config.modality == "audio":
+        return run_audio_distillation(config, output_dir, verbose=verbose, callbacks=callbacks)
     output_dir = pathlib.Path(output_dir)
     if (output_dir / "run.json").exists():
         raise ValueError(
@@ -170,15 +227,27 @@ def run_distillation(config, output_dir, verbose=1, callbacks=()):
     student_shape = (patch_size, patch_size, channels)
     student = models.build(config.student, student_shape, num_classes, **config.student_kwargs)
 
-    source = sources.SingleImageSource(
-        config.source, patch_size=patch_size, channels=channels, **config.chain
-    )
-    if config.patch_bank:
-        bank = source.bank(config.patch_bank, seed=config.seed)
-        patches = sources.patch_bank_dataset(bank, config.batch_size, seed=config.seed)
+    if config.source == REAL_TRAIN:  # upper bound: real images, same policy, still no labels
+        train_set = datasets.load(config.eval, split="train", image_size=(patch_size, patch_size))
+        if tuple(train_set.image_shape) != student_shape:
+            raise ValueError(
+                f"{config.eval} training images are {train_set.image_shape} but the student takes "
+                f"{student_shape}: use a teacher with {config.eval}'s channels."
+            )
+        patches = train_set.dataset(config.batch_size, shuffle=True, seed=config.seed)
+        patches = patches.map(lambda x, y: x).repeat()
     else:
-        patches = source.dataset(config.batch_size, seed=config.seed)
-    policy = augment.build_policy(config.augment, image_size=patch_size, seed=config.seed)
+        source = sources.SingleImageSource(
+            config.source, patch_size=patch_size, channels=channels, **config.chain
+        )
+        if config.patch_bank:
+            bank = source.bank(config.patch_bank, seed=config.seed)
+            patches = sources.patch_bank_dataset(bank, config.batch_size, seed=config.seed)
+        else:
+            patches = source.dataset(config.batch_size, seed=config.seed)
+    policy = augment.build_policy(
+        config.augment, image_size=patch_size, seed=config.seed, **config.augment_overrides
+    )
     train_data = augment.apply_policy(patches, policy)
 
     per_epoch = config.patches_per_epoch or sources.patches_per_epoch(patch_size)
@@ -250,6 +319,8 @@ def train_teacher(config, output, verbose=1):
     from aip_keras import datasets, models
     from aip_keras.evaluate import compare
 
+    if config.modality == "audio":
+        return train_audio_teacher(config, output, verbose=verbose)
     keras.utils.set_random_seed(config.seed)
     start = time.time()
     train_set = datasets.load(config.data, split="train")
@@ -276,7 +347,7 @@ def train_teacher(config, output, verbose=1):
     )
     metrics = compare(model, test_set.dataset(256))
     output = pathlib.Path(output)
-    atomic.save_model(model, output)
+    atomic.save_model(inference_copy(model), output)
     result = {
         "config": config.to_dict(),
         "test_accuracy": metrics["student_top1"],
@@ -284,6 +355,193 @@ def train_teacher(config, output, verbose=1):
         "num_test_examples": metrics["num_examples"],
         "class_names": list(train_set.class_names),
         "input_shape": list(train_set.image_shape),
+        "wall_seconds": time.time() - start,
+        "environment": environment(),
+    }
+    meta_path = output / "run.json" if output.suffix != ".keras" else output.with_suffix(".json")
+    atomic.write_json(meta_path, result)
+    return result
+
+
+def run_audio_distillation(config, output_dir, verbose=1, callbacks=()):
+    """`run_distillation` for `modality="audio"`: one long clip -> crops -> a waveform student.
+
+    The teacher (a `.keras` file or model folder taking `(batch, samples)`
+    waveforms, e.g. from `aip train-teacher --modality=audio`) fixes the sample
+    rate (its `LogMel` layer) and the crop length (its input length); the
+    source clip is resampled to that rate once. `augment` is `"audio"` (the
+    `AudioChain` defaults, overridden by `chain`) or `"none"` (plain crops).
+    SpecAugment masks stay inside the student (training mode only).
+    """
+    from aip_keras import datasets, models
+    from aip_keras.callbacks import TimeBudget
+    from aip_keras.distiller import Distiller
+    from aip_keras.evaluate import compare
+    from aip_keras.models.audio import audio_format, is_audio_model, load_audio_model
+    from aip_keras.sources import audio
+
+    output_dir = pathlib.Path(output_dir)
+    if (output_dir / "run.json").exists():
+        raise ValueError(
+            f"{output_dir} already holds a finished run (run.json): choose a new --output_dir."
+        )
+    keras.utils.set_random_seed(config.seed)
+    if config.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    start = time.time()
+
+    teacher, fmt = load_audio_model(config.teacher)
+    teacher.trainable = False
+    sample_rate = fmt["sample_rate"]
+    if config.sample_rate and config.sample_rate != sample_rate:
+        raise ValueError(
+            f"teacher takes {sample_rate} Hz waveforms but sample_rate is {config.sample_rate}: "
+            "drop --sample_rate (clips are resampled to the teacher's rate)."
+        )
+    samples = fmt["samples"] or int(round((config.crop_seconds or 1.0) * sample_rate))
+    if config.crop_seconds and int(round(config.crop_seconds * sample_rate)) != samples:
+        raise ValueError(
+            f"teacher takes {samples}-sample ({samples / sample_rate:g} s) inputs but crop_seconds is "
+            f"{config.crop_seconds:g}: drop --crop_seconds."
+        )
+    crop_seconds = samples / sample_rate
+    eval_set = datasets.load_audio(config.eval, split=config.eval_split, sample_rate=sample_rate,
+                                   clip_seconds=crop_seconds)
+    num_classes = int(teacher.output_shape[-1])
+    if eval_set.num_classes != num_classes:
+        raise ValueError(
+            f"teacher predicts {num_classes} classes but {config.eval} has "
+            f"{eval_set.num_classes}: evaluate on the teacher's own test set."
+        )
+    if not is_audio_model(config.student):
+        raise ValueError(
+            f"student {config.student!r} is not an audio model: use one of {models.list_models('audio_*')}."
+        )
+    student = models.build(config.student, (samples,), num_classes, sample_rate=sample_rate,
+                           **config.student_kwargs)
+    audio_format(student)
+
+    chain = dict(config.chain) if config.augment == "audio" else {**NO_AUDIO_AUGMENT, **config.chain}
+    source = audio.SingleClipSource(config.source, sample_rate=sample_rate, crop_seconds=crop_seconds,
+                                    clip_seed=config.seed, **chain)
+    train_data = source.dataset(config.batch_size, seed=config.seed)
+    per_epoch = config.patches_per_epoch or audio.CROPS_PER_EPOCH
+    steps_per_epoch = max(1, per_epoch // config.batch_size)
+    distiller = Distiller(
+        teacher,
+        student,
+        temperature=config.temperature,
+        scale_by_temperature_squared=config.tau_squared,
+        hard_targets=config.hard_targets,
+        teacher_outputs=config.teacher_outputs,
+        include_student_losses=config.include_student_losses,
+    )
+    distiller.compile(
+        optimizer=make_optimizer(
+            config.optimizer, config.learning_rate, config.weight_decay,
+            config.schedule, total_steps=config.epochs * steps_per_epoch,
+        ),
+        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    )
+    val_data = eval_set.dataset(256, shuffle=True, seed=config.seed, limit=config.val_limit or None)
+    budget = TimeBudget(config.time_budget_minutes * 60) if config.time_budget_minutes else None
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(output_dir / "backup")),
+        keras.callbacks.CSVLogger(str(output_dir / "history.csv"), append=True),
+        keras.callbacks.TensorBoard(str(output_dir / "logs"), write_graph=False),
+    ] + ([budget] if budget else []) + list(callbacks)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    train_start = time.time()
+    distiller.fit(
+        train_data,
+        epochs=config.epochs,
+        steps_per_epoch=steps_per_epoch,
+        validation_data=val_data,
+        callbacks=callbacks,
+        verbose=verbose,
+    )
+    train_seconds = time.time() - train_start
+    steps_done = int(distiller.optimizer.iterations.numpy())
+
+    test_data = eval_set.dataset(256, shuffle=True, seed=config.seed, limit=config.eval_limit or None)
+    metrics = compare(student, test_data, teacher=teacher)
+    atomic.save_model(student, output_dir / "student.keras")
+    result = {
+        "config": config.to_dict(),
+        "modality": "audio",
+        "metrics": metrics,
+        "teacher_accuracy": metrics["teacher_top1"],
+        "student_accuracy": metrics["student_top1"],
+        "agreement": metrics["agreement"],
+        "samples_seen": steps_done * config.batch_size,
+        "train_seconds": train_seconds,
+        "wall_seconds": time.time() - start,
+        "stopped_by_time_budget": bool(budget and budget.exhausted),
+        "student_input_shape": [samples],
+        "sample_rate": sample_rate,
+        "crop_seconds": crop_seconds,
+        "source": source.get_config(),
+        "source_seconds": source.seconds,
+        "environment": environment(),
+    }
+    atomic.write_json(output_dir / "run.json", result)
+    return result
+
+
+def train_audio_teacher(config, output, verbose=1):
+    """`train_teacher` for `modality="audio"`: a waveform classifier on a labelled audio set.
+
+    Examples are resampled to `config.sample_rate` and fitted to
+    `config.clip_seconds` (see `datasets.load_audio`); with `augment`, training
+    batches get speed, time-shift, gain and noise augmentation
+    (`sources.audio.supervised_augmentation`) and the model's own SpecAugment.
+    """
+    from aip_keras import datasets, models
+    from aip_keras.evaluate import compare
+    from aip_keras.models.audio import is_audio_model
+    from aip_keras.sources import audio
+
+    keras.utils.set_random_seed(config.seed)
+    start = time.time()
+    if not is_audio_model(config.arch):
+        raise ValueError(
+            f"arch {config.arch!r} is not an audio model: use one of {models.list_models('audio_*')} "
+            "with modality audio."
+        )
+    train_set = datasets.load_audio(config.data, split="train", sample_rate=config.sample_rate,
+                                    clip_seconds=config.clip_seconds)
+    test_set = datasets.load_audio(config.data, split="test", sample_rate=config.sample_rate,
+                                   clip_seconds=config.clip_seconds)
+    train_part, val_part = datasets.split_validation(train_set, config.val_fraction, seed=config.seed)
+    model = models.build(config.arch, train_set.image_shape, train_set.num_classes,
+                         sample_rate=config.sample_rate, **config.arch_kwargs)
+    train_data = train_part.dataset(
+        config.batch_size, shuffle=True, seed=config.seed, limit=config.train_limit or None
+    )
+    steps = int(train_data.cardinality().numpy()) * config.epochs
+    if config.augment:
+        train_data = audio.supervised_augmentation(config.sample_rate, seed=config.seed)(train_data)
+    model.compile(
+        optimizer=make_optimizer("adamw", config.learning_rate, config.weight_decay, "cosine", steps),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    model.fit(
+        train_data, epochs=config.epochs,
+        validation_data=val_part.dataset(256), verbose=verbose,
+    )
+    metrics = compare(model, test_set.dataset(256))
+    output = pathlib.Path(output)
+    atomic.save_model(inference_copy(model), output)
+    result = {
+        "config": config.to_dict(),
+        "modality": "audio",
+        "test_accuracy": metrics["student_top1"],
+        "test_top5": metrics["student_top5"],
+        "num_test_examples": metrics["num_examples"],
+        "class_names": list(train_set.class_names),
+        "input_shape": list(train_set.image_shape),
+        "sample_rate": config.sample_rate,
         "wall_seconds": time.time() - start,
         "environment": environment(),
     }
@@ -306,6 +564,13 @@ def supervised_augmentation(size, seed):
         return policy(x, training=True), y
 
     return apply
+
+
+def inference_copy(model):
+    """The model without its optimizer state (a third of the file for Adam)."""
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def make_optimizer(name, learning_rate, weight_decay, schedule, total_steps):
