@@ -36,6 +36,7 @@ setup(
         "tensorboard",
         "scikit-learn",
         "scipy",
+        "soundfile",  # audio decoding beyond 16-bit PCM WAV (aip_keras.sources.audio)
         "huggingface-hub>=1.0,<3",
         "absl-py",
         "scikit-image",

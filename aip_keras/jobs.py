@@ -24,10 +24,10 @@ REAL_TRAIN = "real-train"  # source: the eval set's real training images (the up
 MODALITIES = ("image", "audio")
 # `--modality=audio` swaps in these defaults where the image defaults were left unchanged.
 DEFAULT_AUDIO_TEACHER = REPO_ROOT / "zoo" / "fsdd-teacher-audio_cnn"
-DEFAULT_AUDIO_SOURCE = "/usr/share/asterisk/moh/macroform-the_simplicity.wav"  # apt-get install asterisk-moh-opsound-wav
+DEFAULT_AUDIO_SOURCE = "/usr/share/asterisk/moh/reno_project-system.wav"  # apt-get install asterisk-moh-opsound-wav
 AUDIO_AUGMENT = ("audio", "none")
 NO_AUDIO_AUGMENT = {"speed": (1.0, 1.0), "mix_p": 0.0, "shift_seconds": 0.0, "pad_p": 0.0, "fade_p": 0.0,
-                    "gain_db": (0.0, 0.0), "noise_p": 0.0}
+                    "gain_db": (0.0, 0.0), "noise_p": 0.0, "mask_p": 0.0}
 
 
 @dataclasses.dataclass
@@ -371,7 +371,9 @@ def run_audio_distillation(config, output_dir, verbose=1, callbacks=()):
     rate (its `LogMel` layer) and the crop length (its input length); the
     source clip is resampled to that rate once. `augment` is `"audio"` (the
     `AudioChain` defaults, overridden by `chain`) or `"none"` (plain crops).
-    SpecAugment masks stay inside the student (training mode only).
+    The student is built with `spec_augment=False` unless `student_kwargs`
+    says otherwise: the chain applies SpecAugment-style masks to the waveform,
+    which teacher and student both see.
     """
     from aip_keras import datasets, models
     from aip_keras.callbacks import TimeBudget
@@ -417,8 +419,10 @@ def run_audio_distillation(config, output_dir, verbose=1, callbacks=()):
         raise ValueError(
             f"student {config.student!r} is not an audio model: use one of {models.list_models('audio_*')}."
         )
-    student = models.build(config.student, (samples,), num_classes, sample_rate=sample_rate,
-                           **config.student_kwargs)
+    # No student-only SpecAugment unless asked for: masks the teacher does not see hurt
+    # (the chain masks the waveform instead, for both); see aip_keras.sources.audio.
+    student_kwargs = {"spec_augment": False, **config.student_kwargs}
+    student = models.build(config.student, (samples,), num_classes, sample_rate=sample_rate, **student_kwargs)
     audio_format(student)
 
     chain = dict(config.chain) if config.augment == "audio" else {**NO_AUDIO_AUGMENT, **config.chain}

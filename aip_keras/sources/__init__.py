@@ -12,8 +12,25 @@ from aip_keras.sources.image import (
     sample_crop_boxes,
     single_image_dataset,
 )
+from aip_keras.sources import audio  # noqa: F401  (also registers the LogMel / SpecAugment layers)
+from aip_keras.sources.audio import (
+    AudioChain,
+    LogMel,
+    SingleClipSource,
+    SpecAugment,
+    concatenate_clips,
+    load_clip,
+    single_clip_dataset,
+)
 
 __all__ = [
+    "AudioChain",
+    "LogMel",
+    "SingleClipSource",
+    "SpecAugment",
+    "concatenate_clips",
+    "load_clip",
+    "single_clip_dataset",
     "PHOTOS",
     "PatchChain",
     "SingleImageSource",

@@ -1,0 +1,359 @@
+"""Aggregates `benchmarks/results/*.json` into `docs/results.md` and PNGs in `docs/figures/`.
+
+    python benchmarks/report.py            # after reproduce.py / throughput.py
+
+Tables (never typed by hand): teachers, Table 1 per task and budget (mean,
+sample standard deviation and range over seeds), CIFAR-10 ablations, and
+throughput. Figures: validation accuracy vs training machine-minutes per
+source (one line per seed), ablation bars and curves, and a grid of 32 px
+patches per source image (what the student sees). Text written in
+`docs/results.md` below the line `<!-- notes: kept by report.py -->` survives
+regeneration. Rows of other modalities (e.g. audio) are left to their own reports.
+"""
+
+import collections
+import json
+import math
+import os
+import pathlib
+import statistics
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks.harness import ABLATION_LABELS, ABLATIONS, PHOTOS, SOURCES  # noqa: E402
+
+RESULTS_DIR = REPO / "benchmarks" / "results"
+DOC = REPO / "docs" / "results.md"
+FIGURES = REPO / "docs" / "figures"
+NOTES_MARKER = "<!-- notes: kept by report.py -->"
+GRID_SOURCES = (*PHOTOS, "noise")
+
+
+def load_rows(results_dir=RESULTS_DIR):
+    rows = []
+    for path in sorted(pathlib.Path(results_dir).glob("*.json")):
+        try:
+            row = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as error:
+            raise ValueError(f"{path} is not valid JSON ({error}): delete or fix it.")
+        if isinstance(row, dict) and "kind" in row and row.get("modality", "image") == "image":
+            row["_file"] = path.name
+            rows.append(row)
+    return rows
+
+
+def _stats(values):
+    values = [float(v) for v in values]
+    mean = statistics.fmean(values)
+    sd = statistics.stdev(values) if len(values) > 1 else None
+    return mean, sd, min(values), max(values)
+
+
+def _pct(value):
+    return f"{100 * value:.1f}"
+
+
+def _mean_sd(values):
+    mean, sd, lo, hi = _stats(values)
+    text = _pct(mean) + (f" ± {_pct(sd)}" if sd is not None else "")
+    spread = f"{_pct(lo)}–{_pct(hi)}" if len(values) > 1 else "–"
+    return text, spread
+
+
+def _source_order(source):
+    return (SOURCES.index(source), source) if source in SOURCES else (len(SOURCES), source)
+
+
+def _group(rows, *keys):
+    groups = collections.defaultdict(list)
+    for row in rows:
+        groups[tuple(row.get(k) for k in keys)].append(row)
+    return groups
+
+
+def _budget(value):
+    return f"{float(value):g}"
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def teacher_table(rows):
+    teachers = [r for r in rows if r["kind"] == "teacher"]
+    if not teachers:
+        return []
+    lines = ["## Teachers", "",
+             "Trained on the real training set with `aip train-teacher`; test accuracy on the full test set.", "",
+             "| task | teacher | arch | test top-1 | training wall min | command |",
+             "|---|---|---|---|---|---|"]
+    for r in sorted(teachers, key=lambda r: r["task"]):
+        wall = f"{r['wall_seconds'] / 60:.1f}" if r.get("wall_seconds") else "–"
+        lines.append(f"| {r['task']} | `{r['teacher']}` | {r.get('arch', '')} | {_pct(r['test_accuracy'])}% | "
+                     f"{wall} | `{r.get('command', '')}` |")
+    return lines + [""]
+
+
+def _setup_line(runs):
+    r = runs[0]
+    clock = r.get("budget_clock", "cpu")
+    unit = "machine-minutes of process CPU time (CPU seconds / cores)" if clock == "cpu" else "wall minutes"
+    samples = statistics.fmean(x["samples_seen"] for x in runs)
+    config = r.get("config", {})
+    return (f"Teacher `{r['teacher']}` ({_pct(r['teacher_accuracy'])}% test), student `{r['student_arch']}`, "
+            f"budget {_budget(r['budget_cpu_minutes'])} {unit} per run (≈{samples:,.0f} training samples on "
+            f"average), batch {config.get('batch_size', '?')}, tau {config.get('temperature', '?'):g}, "
+            f"{config.get('optimizer', '?')} {config.get('learning_rate', '?'):g} + {config.get('schedule', '?')}, "
+            f"'{config.get('augment', '?')}' policy; test accuracy on {r.get('num_test_examples') or 'all'} "
+            f"test images. Machine: {r.get('machine', '?')}.")
+
+
+def table1(rows):
+    lines = []
+    runs = [r for r in rows if r["kind"] == "distill" and r.get("variant", "baseline") == "baseline"]
+    for (task, budget), group in sorted(_group(runs, "task", "budget_cpu_minutes").items(),
+                                        key=lambda kv: (kv[0][0], float(kv[0][1]))):
+        lines += [f"## Table 1: {task}, {_budget(budget)} machine-minutes per run", "", _setup_line(group), "",
+                  "| source | student top-1 % (mean ± sd) | range | seeds | agreement % | of teacher | "
+                  "samples seen | stopped by |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for source, rs in sorted(_group(group, "source").items(), key=lambda kv: _source_order(kv[0][0])):
+            acc, spread = _mean_sd([r["student_accuracy"] for r in rs])
+            agree, _ = _mean_sd([r["agreement"] for r in rs])
+            ratio = statistics.fmean(r["student_accuracy"] / r["teacher_accuracy"] for r in rs)
+            samples = statistics.fmean(r["samples_seen"] for r in rs)
+            stops = ", ".join(f"{k} {v}" for k, v in collections.Counter(r.get("stopped_by", "?") for r in rs).items())
+            name = f"{source[0]} (upper bound)" if source[0] == "real-train" else source[0]
+            lines.append(f"| {name} | {acc} | {spread} | {len(rs)} | {agree} | {ratio:.2f} | {samples:,.0f} | {stops} |")
+        lines += ["", f"![accuracy vs machine-minutes](figures/{_curve_name(task, budget)})", ""]
+    return lines
+
+
+def ablation_table(rows):
+    lines = []
+    runs = [r for r in rows if r["kind"] == "distill"]
+    ablation_runs = [r for r in runs if r.get("suite") == "ablations"]
+    for (task, budget, source), group in sorted(_group(ablation_runs, "task", "budget_cpu_minutes", "source").items()):
+        seeds = {r["seed"] for r in group}
+        baseline = [r for r in runs if r["task"] == task and r["budget_cpu_minutes"] == budget
+                    and r["source"] == source and r.get("variant") == "baseline" and r["seed"] in seeds]
+        group = [r for r in group if r.get("variant") != "baseline"] + baseline
+        base_acc = statistics.fmean(r["student_accuracy"] for r in baseline) if baseline else None
+        lines += [f"## Ablations: {task} from `{source}`, {_budget(budget)} machine-minutes per run", "",
+                  "Baseline settings (each variant changes one thing): " + _setup_line(baseline or group), "",
+                  "| variant | what changes | student top-1 % | seeds | Δ vs baseline (points) | agreement % | "
+                  "samples seen | setup wall s |",
+                  "|---|---|---|---|---|---|---|---|"]
+        order = list(ABLATIONS)
+        for (variant,), rs in sorted(_group(group, "variant").items(),
+                                     key=lambda kv: order.index(kv[0][0]) if kv[0][0] in order else 99):
+            acc, _ = _mean_sd([r["student_accuracy"] for r in rs])
+            agree, _ = _mean_sd([r["agreement"] for r in rs])
+            mean = statistics.fmean(r["student_accuracy"] for r in rs)
+            delta = f"{100 * (mean - base_acc):+.1f}" if base_acc is not None and variant != "baseline" else "–"
+            samples = statistics.fmean(r["samples_seen"] for r in rs)
+            setup = statistics.fmean(r["wall_seconds"] - r["train_seconds"] for r in rs)
+            lines.append(f"| {variant} | {ABLATION_LABELS.get(variant, '')} | {acc} | {len(rs)} | {delta} | "
+                         f"{agree} | {samples:,.0f} | {setup:.0f} |")
+        stem = _ablation_stem(task, budget, source)
+        lines += ["", "Setup wall s: loading, building the patch bank (if any) and the final test evaluation, "
+                  "outside the training budget.", "",
+                  f"![ablation bars](figures/{stem}-bars.png)", "",
+                  f"![ablation curves](figures/{stem}-curves.png)", ""]
+    return lines
+
+
+def throughput_table(rows):
+    rows = sorted((r for r in rows if r["kind"] == "throughput"), key=lambda r: (r.get("measure", ""), r["name"]))
+    if not rows:
+        return []
+    r0 = rows[0]
+    lines = ["## Throughput", "",
+             f"`{r0.get('command', 'python benchmarks/throughput.py')}` on {r0.get('machine', '?')}; source "
+             f"`{r0.get('source', '?')}`. Training rows: teacher {next((r['teacher'] for r in rows if 'teacher' in r), '?')}, "
+             f"student {next((r['student_arch'] for r in rows if 'student_arch' in r), '?')}, same batch and "
+             "optimizer (AdamW + cosine); best wall rate and least CPU per sample of the interleaved repeats. `cached` = "
+             "one batch held in memory (no input cost); keras' Distiller gets dummy labels. The machine is shared: "
+             "wall rates swing with other users' load, so `ratio` compares CPU time per sample (the wall-clock "
+             "ratio is beside it).", "",
+             "| measurement | samples/s (wall) | CPU ms / sample | compared with | ratio (CPU) | ratio (wall) | "
+             "load avg (1 min) |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        ratio = f"{r['ratio']:.2f}" if r.get("ratio") is not None else "–"
+        wall = f"{r['wall_ratio']:.2f}" if r.get("wall_ratio") is not None else "–"
+        load = r.get("load_average") or [float("nan")]
+        lines.append(f"| {r['name']} | {r['samples_per_second']:,.0f} | {1000 * r.get('cpu_seconds_per_sample', float('nan')):.2f} | "
+                     f"{r.get('compared_with', '–')} | {ratio} | {wall} | {load[0]:.1f} |")
+    bound = next((r for r in rows if r.get("input_bound_ratio") is not None), None)
+    if bound is not None:
+        wall = bound.get("input_bound_wall_ratio")
+        lines += ["", f"Input-bound check: training on the streamed pipeline runs at {bound['input_bound_ratio']:.2f}x "
+                  "the speed of training on a cached batch in CPU time per sample"
+                  + (f" ({wall:.2f}x in wall time)" if wall is not None else "")
+                  + " (1.00 = not input-bound; on 2 shared cores the input pipeline and the step compete for the "
+                  "same cores)."]
+    return lines + [""]
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def _curve_name(task, budget):
+    return f"{task}-{_budget(budget)}min-accuracy-vs-minutes.png"
+
+
+def _ablation_stem(task, budget, source):
+    return f"ablations-{task}-{_budget(budget)}min-{source}"
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path):
+    from aip_keras.atomic import atomic_path
+
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+
+
+def _curves(ax, groups, labels=None):
+    plt = _plt()
+    colours = plt.get_cmap("tab10")
+    for i, (name, runs) in enumerate(groups):
+        for j, r in enumerate(sorted(runs, key=lambda r: r["seed"])):
+            curve = [p for p in r.get("curve", []) if "val_accuracy" in p]
+            if not curve:
+                continue
+            ax.plot([p["minutes"] for p in curve], [100 * p["val_accuracy"] for p in curve],
+                    marker="o", markersize=2.5, linewidth=1.2, color=colours(i % 10),
+                    label=(labels or {}).get(name, name) if j == 0 else None, alpha=0.9 if j == 0 else 0.55)
+    ax.set_xlabel("training minutes on the budget clock (default: process CPU time / cores)")
+    ax.set_ylabel("validation top-1 % (test subset)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+
+
+def curve_figures(rows, figures):
+    plt = _plt()
+    written = []
+    runs = [r for r in rows if r["kind"] == "distill" and r.get("variant", "baseline") == "baseline"]
+    for (task, budget), group in _group(runs, "task", "budget_cpu_minutes").items():
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        groups = sorted(((s[0], rs) for s, rs in _group(group, "source").items()), key=lambda kv: _source_order(kv[0]))
+        _curves(ax, groups)
+        teacher = group[0]["teacher_accuracy"]
+        ax.axhline(100 * teacher, color="black", linestyle="--", linewidth=0.8, label="teacher")
+        ax.set_title(f"{task}: student accuracy vs budget, by source ({_budget(budget)} min runs)", fontsize=9)
+        ax.legend(fontsize=7)
+        path = pathlib.Path(figures) / _curve_name(task, budget)
+        _save(fig, path)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def ablation_figures(rows, figures):
+    plt = _plt()
+    written = []
+    runs = [r for r in rows if r["kind"] == "distill"]
+    for (task, budget, source), group in _group([r for r in runs if r.get("suite") == "ablations"],
+                                                "task", "budget_cpu_minutes", "source").items():
+        seeds = {r["seed"] for r in group}
+        group = [r for r in group if r.get("variant") != "baseline"] + [
+            r for r in runs if r["task"] == task and r["budget_cpu_minutes"] == budget and r["source"] == source
+            and r.get("variant") == "baseline" and r["seed"] in seeds]
+        order = list(ABLATIONS)
+        variants = sorted(_group(group, "variant").items(), key=lambda kv: order.index(kv[0][0]) if kv[0][0] in order else 99)
+        stem = _ablation_stem(task, budget, source)
+        fig, ax = plt.subplots(figsize=(6.4, 0.45 * len(variants) + 1.2))
+        names = [v[0] for v, _ in variants]
+        means = [100 * statistics.fmean(r["student_accuracy"] for r in rs) for _, rs in variants]
+        errs = [100 * (statistics.stdev([r["student_accuracy"] for r in rs]) if len(rs) > 1 else 0.0)
+                for _, rs in variants]
+        y = list(range(len(names)))[::-1]
+        ax.barh(y, means, xerr=errs, color=["tab:grey" if n == "baseline" else "tab:blue" for n in names])
+        ax.set_yticks(y, names, fontsize=8)
+        for yi, m in zip(y, means):
+            ax.text(m, yi, f" {m:.1f}", va="center", fontsize=7)
+        ax.set_xlabel("student test top-1 %")
+        ax.set_title(f"{task} ablations from {source} ({_budget(budget)} machine-min each)", fontsize=9)
+        fig.tight_layout()
+        _save(fig, pathlib.Path(figures) / f"{stem}-bars.png")
+        plt.close(fig)
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        _curves(ax, [(v[0], rs) for v, rs in variants])
+        ax.set_title(f"{task} ablations from {source}: accuracy vs machine-minutes", fontsize=9)
+        _save(fig, pathlib.Path(figures) / f"{stem}-curves.png")
+        plt.close(fig)
+        written += [pathlib.Path(figures) / f"{stem}-bars.png", pathlib.Path(figures) / f"{stem}-curves.png"]
+    return written
+
+
+def patch_grids(figures, sources=GRID_SOURCES, num=64, patch_size=32):
+    """One PNG grid of `num` patches per source image (the stream with seed 0)."""
+    from aip_keras.plots import save_image_grid
+    from aip_keras.sources import SingleImageSource
+
+    written = []
+    for source in sources:
+        batch = next(iter(SingleImageSource(source, patch_size=patch_size).dataset(num, seed=0))).numpy()
+        path = pathlib.Path(figures) / f"patches-{source}.png"
+        save_image_grid(batch, path, title=f"{num} patches of {source} (S={patch_size}, 2020 chain)")
+        written.append(path)
+    return written
+
+
+# --------------------------------------------------------------------------- the document
+
+
+def build(results_dir=RESULTS_DIR, doc=DOC, figures=FIGURES, grid_sources=GRID_SOURCES, grid_patches=64):
+    """Writes the markdown and every figure; returns the list of files written."""
+    rows = load_rows(results_dir)
+    figures = pathlib.Path(figures)
+    written = curve_figures(rows, figures) + ablation_figures(rows, figures)
+    if grid_sources:
+        written += patch_grids(figures, grid_sources, grid_patches)
+    lines = ["# Results: reproducing the Augmented Image Prior at CPU scale", "",
+             "Generated by `python benchmarks/report.py` from `benchmarks/results/*.json` (one file per run, "
+             "each with the exact command that reruns it); do not edit the tables by hand. Runs: "
+             "`python benchmarks/reproduce.py --suite=table1_cifar10|table1_fashion_mnist|ablations|all` and "
+             "`python benchmarks/throughput.py`.", ""]
+    lines += teacher_table(rows) + table1(rows) + ablation_table(rows) + throughput_table(rows)
+    if grid_sources:
+        lines += ["## Source images as the student sees them", "",
+                  "64 patches of each source at 32 px (the 2020 chain, stream seed 0):", ""]
+        lines += [f"![{s}](figures/patches-{s}.png)" for s in grid_sources] + [""]
+    if not rows:
+        lines += ["No results yet: run the commands above.", ""]
+    doc = pathlib.Path(doc)
+    notes = ""
+    if doc.exists() and NOTES_MARKER in doc.read_text():
+        notes = doc.read_text().split(NOTES_MARKER, 1)[1]
+    text = "\n".join(lines).rstrip() + "\n\n" + NOTES_MARKER + (notes if notes else "\n")
+    from aip_keras.atomic import atomic_path
+
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(doc) as tmp:
+        pathlib.Path(tmp).write_text(text)
+    return [doc, *written]
+
+
+def main():
+    for path in build():
+        print(f"wrote {pathlib.Path(path).relative_to(REPO) if REPO in pathlib.Path(path).parents else path}")
+
+
+if __name__ == "__main__":
+    main()
