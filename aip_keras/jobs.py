@@ -5,12 +5,14 @@ config written by one of them (e.g. `run.json`) reruns the same job.
 """
 
 import dataclasses
+import functools
 import json
 import os
 import pathlib
 import platform
 import subprocess
 import time
+import typing
 
 import keras
 
@@ -23,7 +25,7 @@ DEFAULT_SOURCE = "astronaut"
 REAL_TRAIN = "real-train"  # source: the eval set's real training images (the upper bound)
 MODALITIES = ("image", "audio")
 # `--modality=audio` swaps in these defaults where the image defaults were left unchanged.
-DEFAULT_AUDIO_TEACHER = REPO_ROOT / "zoo" / "fsdd-teacher-audio_cnn"
+DEFAULT_AUDIO_TEACHER = "zoo:fsdd-teacher-audio_cnn"
 DEFAULT_AUDIO_SOURCE = "/usr/share/asterisk/moh/reno_project-system.wav"  # apt-get install asterisk-moh-opsound-wav
 AUDIO_AUGMENT = ("audio", "none")
 NO_AUDIO_AUGMENT = {"speed": (1.0, 1.0), "mix_p": 0.0, "shift_seconds": 0.0, "pad_p": 0.0, "fade_p": 0.0,
@@ -106,11 +108,15 @@ class DistillConfig:
         """Audio defaults for fields left at their image defaults, and audio-only checks."""
         image_defaults = {f.name: f.default for f in dataclasses.fields(self)}
         for name, audio_default in (
-            ("teacher", str(DEFAULT_AUDIO_TEACHER)),
+            ("teacher", DEFAULT_AUDIO_TEACHER),
             ("student", "audio_cnn"),
             ("source", DEFAULT_AUDIO_SOURCE),
             ("eval", "fsdd"),
             ("augment", "audio"),
+            # The recipe of benchmarks/audio/run.py (its docstring has the short ablations behind it).
+            ("temperature", 4.0),
+            ("learning_rate", 4e-3),
+            ("batch_size", 32),
         ):
             if getattr(self, name) == image_defaults[name]:
                 setattr(self, name, audio_default)
@@ -181,6 +187,11 @@ class TeacherConfig:
 def run_distillation(config, output_dir, verbose=1, callbacks=()):
     """Distils a student from one datum and evaluates it beside the teacher.
 
+    One skeleton for every modality: the modality's setup (`_image_setup`,
+    `_audio_setup`) loads the teacher and eval set, builds the student and the
+    label-free training stream; this function compiles, fits, evaluates and
+    writes the run.
+
     Writes into `output_dir`: `student.keras` (the student alone), `run.json`
     (config, metrics, timings), `history.csv`, TensorBoard `logs/`, and while
     training `backup/` so an interrupted run resumes from its last epoch.
@@ -194,13 +205,9 @@ def run_distillation(config, output_dir, verbose=1, callbacks=()):
     Returns:
         The `run.json` contents as a dict.
     """
-    from aip_keras import augment, datasets, models, sources, teachers
     from aip_keras.callbacks import TimeBudget
-    from aip_keras.distiller import Distiller
     from aip_keras.evaluate import compare
 
-    if config.modality == "audio":
-        return run_audio_distillation(config, output_dir, verbose=verbose, callbacks=callbacks)
     output_dir = pathlib.Path(output_dir)
     if (output_dir / "run.json").exists():
         raise ValueError(
@@ -211,28 +218,90 @@ def run_distillation(config, output_dir, verbose=1, callbacks=()):
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
     start = time.time()
 
-    eval_set = datasets.load(config.eval, split=config.eval_split)
-    teacher, teacher_spec = teachers.load_teacher(
-        config.teacher, arch=config.teacher_arch or None,
-        num_classes=eval_set.num_classes, input_shape=eval_set.image_shape,
-    )
-    num_classes = int(teacher.output_shape[-1])
-    if eval_set.num_classes != num_classes:
+    setup = _SETUPS[config.modality](config)
+    num_classes = int(setup.teacher.output_shape[-1])
+    if setup.eval_set.num_classes != num_classes:
         raise ValueError(
             f"teacher predicts {num_classes} classes but {config.eval} has "
-            f"{eval_set.num_classes}: evaluate on the teacher's own test set."
+            f"{setup.eval_set.num_classes}: evaluate on the teacher's own test set."
         )
-    height, width, channels = teacher_spec.input_shape_for(eval_set.image_shape)
-    patch_size = config.patch_size or height
-    student_shape = (patch_size, patch_size, channels)
-    student = models.build(config.student, student_shape, num_classes, **config.student_kwargs)
+    steps_per_epoch = max(1, (config.patches_per_epoch or setup.per_epoch) // config.batch_size)
+    distiller = compiled_distiller(config, setup.teacher, setup.student, setup.teacher_spec,
+                                   total_steps=config.epochs * steps_per_epoch)
+    val_data = setup.eval_set.dataset(256, shuffle=True, seed=config.seed, limit=config.val_limit or None)
+    budget = TimeBudget(config.time_budget_minutes * 60) if config.time_budget_minutes else None
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(output_dir / "backup")),
+        keras.callbacks.CSVLogger(str(output_dir / "history.csv"), append=True),
+        keras.callbacks.TensorBoard(str(output_dir / "logs"), write_graph=False),
+    ] + ([budget] if budget else []) + list(callbacks)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    train_start = time.time()
+    distiller.fit(
+        setup.train_data,
+        epochs=config.epochs,
+        steps_per_epoch=steps_per_epoch,
+        validation_data=val_data,
+        callbacks=callbacks,
+        verbose=verbose,
+    )
+    train_seconds = time.time() - train_start
+    steps_done = int(distiller.optimizer.iterations.numpy())
+
+    test_data = setup.eval_set.dataset(256, shuffle=True, seed=config.seed, limit=config.eval_limit or None)
+    metrics = compare(setup.student, test_data, teacher=setup.teacher, teacher_spec=setup.teacher_spec)
+    atomic.save_model(setup.student, output_dir / "student.keras")
+    result = {
+        "config": config.to_dict(),
+        "modality": config.modality,
+        "metrics": metrics,
+        "teacher_accuracy": metrics["teacher_top1"],
+        "student_accuracy": metrics["student_top1"],
+        "agreement": metrics["agreement"],
+        "samples_seen": steps_done * config.batch_size,
+        "train_seconds": train_seconds,
+        "wall_seconds": time.time() - start,
+        "stopped_by_time_budget": bool(budget and budget.exhausted),
+        **setup.result,
+        "environment": environment(),
+    }
+    atomic.write_json(output_dir / "run.json", result)
+    return result
+
+
+def compiled_distiller(config, teacher, student, teacher_spec=None, total_steps=1):
+    """The config's `Distiller`, compiled with its optimizer and an accuracy metric for labelled validation."""
+    from aip_keras.distiller import Distiller
+
+    distiller = Distiller(
+        teacher,
+        student,
+        temperature=config.temperature,
+        scale_by_temperature_squared=config.tau_squared,
+        hard_targets=config.hard_targets,
+        teacher_outputs=config.teacher_outputs,
+        include_student_losses=config.include_student_losses,
+        teacher_input_spec=teacher_spec,
+    )
+    distiller.compile(
+        optimizer=make_optimizer(config.optimizer, config.learning_rate, config.weight_decay,
+                                 config.schedule, total_steps=total_steps),
+        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    )
+    return distiller
+
+
+def image_stream(config, patch_size, channels):
+    """The label-free training batches of an image run: the source (patch chain, patch bank or the eval
+    set's real training images), then the batch policy with CutMix. Endless."""
+    from aip_keras import augment, datasets, sources
 
     if config.source == REAL_TRAIN:  # upper bound: real images, same policy, still no labels
         train_set = datasets.load(config.eval, split="train", image_size=(patch_size, patch_size))
-        if tuple(train_set.image_shape) != student_shape:
+        if tuple(train_set.image_shape) != (patch_size, patch_size, channels):
             raise ValueError(
                 f"{config.eval} training images are {train_set.image_shape} but the student takes "
-                f"{student_shape}: use a teacher with {config.eval}'s channels."
+                f"{(patch_size, patch_size, channels)}: use a teacher with {config.eval}'s channels."
             )
         patches = train_set.dataset(config.batch_size, shuffle=True, seed=config.seed)
         patches = patches.map(lambda x, y: x).repeat()
@@ -248,149 +317,56 @@ def run_distillation(config, output_dir, verbose=1, callbacks=()):
     policy = augment.build_policy(
         config.augment, image_size=patch_size, seed=config.seed, **config.augment_overrides
     )
-    train_data = augment.apply_policy(patches, policy)
+    return augment.apply_policy(patches, policy)
 
-    per_epoch = config.patches_per_epoch or sources.patches_per_epoch(patch_size)
-    steps_per_epoch = max(1, per_epoch // config.batch_size)
-    distiller = Distiller(
-        teacher,
-        student,
-        temperature=config.temperature,
-        scale_by_temperature_squared=config.tau_squared,
-        hard_targets=config.hard_targets,
-        teacher_outputs=config.teacher_outputs,
-        include_student_losses=config.include_student_losses,
-        teacher_input_spec=teacher_spec,
+
+class _Setup(typing.NamedTuple):
+    """What a modality hands `run_distillation`."""
+
+    teacher: keras.Model
+    teacher_spec: object  # an InputSpec, or None when the teacher takes the student's input as is
+    student: keras.Model
+    eval_set: object  # a datasets.LabelledSet
+    train_data: object  # an endless tf.data stream of unlabelled batches
+    per_epoch: int  # the modality's default samples per epoch
+    result: dict  # extra run.json fields
+
+
+def _image_setup(config):
+    """Images: a teacher + InputSpec, the patch chain (or a patch bank, or real images), a batch policy."""
+    from aip_keras import datasets, models, sources, teachers
+
+    eval_set = datasets.load(config.eval, split=config.eval_split)
+    teacher, teacher_spec = teachers.load_teacher(
+        config.teacher, arch=config.teacher_arch or None,
+        num_classes=eval_set.num_classes, input_shape=eval_set.image_shape,
     )
-    distiller.compile(
-        optimizer=make_optimizer(
-            config.optimizer, config.learning_rate, config.weight_decay,
-            config.schedule, total_steps=config.epochs * steps_per_epoch,
-        ),
-        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    height, width, channels = teacher_spec.input_shape_for(eval_set.image_shape)
+    patch_size = config.patch_size or height
+    student_shape = (patch_size, patch_size, channels)
+    student = models.build(config.student, student_shape, int(teacher.output_shape[-1]), **config.student_kwargs)
+    return _Setup(
+        teacher, teacher_spec, student, eval_set, image_stream(config, patch_size, channels),
+        per_epoch=sources.patches_per_epoch(patch_size),
+        result={"student_input_shape": list(student_shape), "teacher_input_spec": teacher_spec.to_dict()},
     )
-    val_data = eval_set.dataset(256, shuffle=True, seed=config.seed, limit=config.val_limit or None)
-    budget = TimeBudget(config.time_budget_minutes * 60) if config.time_budget_minutes else None
-    callbacks = [
-        keras.callbacks.BackupAndRestore(str(output_dir / "backup")),
-        keras.callbacks.CSVLogger(str(output_dir / "history.csv"), append=True),
-        keras.callbacks.TensorBoard(str(output_dir / "logs"), write_graph=False),
-    ] + ([budget] if budget else []) + list(callbacks)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    train_start = time.time()
-    distiller.fit(
-        train_data,
-        epochs=config.epochs,
-        steps_per_epoch=steps_per_epoch,
-        validation_data=val_data,
-        callbacks=callbacks,
-        verbose=verbose,
-    )
-    train_seconds = time.time() - train_start
-    steps_done = int(distiller.optimizer.iterations.numpy())
-
-    test_data = eval_set.dataset(256, shuffle=True, seed=config.seed, limit=config.eval_limit or None)
-    metrics = compare(student, test_data, teacher=teacher, teacher_spec=teacher_spec)
-    atomic.save_model(student, output_dir / "student.keras")
-    result = {
-        "config": config.to_dict(),
-        "metrics": metrics,
-        "teacher_accuracy": metrics["teacher_top1"],
-        "student_accuracy": metrics["student_top1"],
-        "agreement": metrics["agreement"],
-        "samples_seen": steps_done * config.batch_size,
-        "train_seconds": train_seconds,
-        "wall_seconds": time.time() - start,
-        "stopped_by_time_budget": bool(budget and budget.exhausted),
-        "student_input_shape": list(student_shape),
-        "teacher_input_spec": teacher_spec.to_dict(),
-        "environment": environment(),
-    }
-    atomic.write_json(output_dir / "run.json", result)
-    return result
 
 
-def train_teacher(config, output, verbose=1):
-    """Trains a classifier on a labelled set; the way to get teachers offline.
+def _audio_setup(config):
+    """Audio: one long clip -> crops -> a waveform student.
 
-    Saves the model to `output` (`.keras` file, or a folder in Keras' Hugging
-    Face layout) with a `<output>.json` / `<folder>/run.json` of its metrics.
+    The teacher (a `.keras` file, model folder or `zoo:` entry taking
+    `(batch, samples)` waveforms, e.g. from `aip train-teacher --modality=audio`)
+    fixes the sample rate (its `LogMel` layer) and the crop length (its input
+    length); the source clip is resampled to that rate once. `augment` is
+    `"audio"` (the `AudioChain` defaults, overridden by `chain`) or `"none"`
+    (plain crops). The student is built with `spec_augment=False` unless
+    `student_kwargs` says otherwise: the chain applies SpecAugment-style masks
+    to the waveform, which teacher and student both see.
     """
     from aip_keras import datasets, models
-    from aip_keras.evaluate import compare
-
-    if config.modality == "audio":
-        return train_audio_teacher(config, output, verbose=verbose)
-    keras.utils.set_random_seed(config.seed)
-    start = time.time()
-    train_set = datasets.load(config.data, split="train")
-    test_set = datasets.load(config.data, split="test")
-    train_part, val_part = datasets.split_validation(train_set, config.val_fraction, seed=config.seed)
-    model = models.build(config.arch, train_set.image_shape, train_set.num_classes, **config.arch_kwargs)
-    train_data = train_part.dataset(
-        config.batch_size, shuffle=True, seed=config.seed, limit=config.train_limit or None
-    )
-    if config.augment:
-        train_data = train_data.map(
-            supervised_augmentation(train_set.image_shape[:2], config.seed),
-            num_parallel_calls=-1,
-        )
-    steps = int(train_data.cardinality().numpy()) * config.epochs
-    model.compile(
-        optimizer=make_optimizer("adamw", config.learning_rate, config.weight_decay, "cosine", steps),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
-    model.fit(
-        train_data, epochs=config.epochs,
-        validation_data=val_part.dataset(256), verbose=verbose,
-    )
-    metrics = compare(model, test_set.dataset(256))
-    output = pathlib.Path(output)
-    atomic.save_model(inference_copy(model), output)
-    result = {
-        "config": config.to_dict(),
-        "test_accuracy": metrics["student_top1"],
-        "test_top5": metrics["student_top5"],
-        "num_test_examples": metrics["num_examples"],
-        "class_names": list(train_set.class_names),
-        "input_shape": list(train_set.image_shape),
-        "wall_seconds": time.time() - start,
-        "environment": environment(),
-    }
-    meta_path = output / "run.json" if output.suffix != ".keras" else output.with_suffix(".json")
-    atomic.write_json(meta_path, result)
-    return result
-
-
-def run_audio_distillation(config, output_dir, verbose=1, callbacks=()):
-    """`run_distillation` for `modality="audio"`: one long clip -> crops -> a waveform student.
-
-    The teacher (a `.keras` file or model folder taking `(batch, samples)`
-    waveforms, e.g. from `aip train-teacher --modality=audio`) fixes the sample
-    rate (its `LogMel` layer) and the crop length (its input length); the
-    source clip is resampled to that rate once. `augment` is `"audio"` (the
-    `AudioChain` defaults, overridden by `chain`) or `"none"` (plain crops).
-    The student is built with `spec_augment=False` unless `student_kwargs`
-    says otherwise: the chain applies SpecAugment-style masks to the waveform,
-    which teacher and student both see.
-    """
-    from aip_keras import datasets, models
-    from aip_keras.callbacks import TimeBudget
-    from aip_keras.distiller import Distiller
-    from aip_keras.evaluate import compare
     from aip_keras.models.audio import audio_format, is_audio_model, load_audio_model
     from aip_keras.sources import audio
-
-    output_dir = pathlib.Path(output_dir)
-    if (output_dir / "run.json").exists():
-        raise ValueError(
-            f"{output_dir} already holds a finished run (run.json): choose a new --output_dir."
-        )
-    keras.utils.set_random_seed(config.seed)
-    if config.mixed_precision:
-        keras.mixed_precision.set_global_policy("mixed_bfloat16")
-    start = time.time()
 
     teacher, fmt = load_audio_model(config.teacher)
     teacher.trainable = False
@@ -409,12 +385,6 @@ def run_audio_distillation(config, output_dir, verbose=1, callbacks=()):
     crop_seconds = samples / sample_rate
     eval_set = datasets.load_audio(config.eval, split=config.eval_split, sample_rate=sample_rate,
                                    clip_seconds=crop_seconds)
-    num_classes = int(teacher.output_shape[-1])
-    if eval_set.num_classes != num_classes:
-        raise ValueError(
-            f"teacher predicts {num_classes} classes but {config.eval} has "
-            f"{eval_set.num_classes}: evaluate on the teacher's own test set."
-        )
     if not is_audio_model(config.student):
         raise ValueError(
             f"student {config.student!r} is not an audio model: use one of {models.list_models('audio_*')}."
@@ -422,109 +392,67 @@ def run_audio_distillation(config, output_dir, verbose=1, callbacks=()):
     # No student-only SpecAugment unless asked for: masks the teacher does not see hurt
     # (the chain masks the waveform instead, for both); see aip_keras.sources.audio.
     student_kwargs = {"spec_augment": False, **config.student_kwargs}
-    student = models.build(config.student, (samples,), num_classes, sample_rate=sample_rate, **student_kwargs)
+    student = models.build(config.student, (samples,), int(teacher.output_shape[-1]),
+                           sample_rate=sample_rate, **student_kwargs)
     audio_format(student)
-
     chain = dict(config.chain) if config.augment == "audio" else {**NO_AUDIO_AUGMENT, **config.chain}
     source = audio.SingleClipSource(config.source, sample_rate=sample_rate, crop_seconds=crop_seconds,
                                     clip_seed=config.seed, **chain)
-    train_data = source.dataset(config.batch_size, seed=config.seed)
-    per_epoch = config.patches_per_epoch or audio.CROPS_PER_EPOCH
-    steps_per_epoch = max(1, per_epoch // config.batch_size)
-    distiller = Distiller(
-        teacher,
-        student,
-        temperature=config.temperature,
-        scale_by_temperature_squared=config.tau_squared,
-        hard_targets=config.hard_targets,
-        teacher_outputs=config.teacher_outputs,
-        include_student_losses=config.include_student_losses,
+    return _Setup(
+        teacher, None, student, eval_set, source.dataset(config.batch_size, seed=config.seed),
+        per_epoch=audio.CROPS_PER_EPOCH,
+        result={"student_input_shape": [samples], "sample_rate": sample_rate, "crop_seconds": crop_seconds,
+                "source": source.get_config(), "source_seconds": source.seconds},
     )
-    distiller.compile(
-        optimizer=make_optimizer(
-            config.optimizer, config.learning_rate, config.weight_decay,
-            config.schedule, total_steps=config.epochs * steps_per_epoch,
-        ),
-        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-    )
-    val_data = eval_set.dataset(256, shuffle=True, seed=config.seed, limit=config.val_limit or None)
-    budget = TimeBudget(config.time_budget_minutes * 60) if config.time_budget_minutes else None
-    callbacks = [
-        keras.callbacks.BackupAndRestore(str(output_dir / "backup")),
-        keras.callbacks.CSVLogger(str(output_dir / "history.csv"), append=True),
-        keras.callbacks.TensorBoard(str(output_dir / "logs"), write_graph=False),
-    ] + ([budget] if budget else []) + list(callbacks)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    train_start = time.time()
-    distiller.fit(
-        train_data,
-        epochs=config.epochs,
-        steps_per_epoch=steps_per_epoch,
-        validation_data=val_data,
-        callbacks=callbacks,
-        verbose=verbose,
-    )
-    train_seconds = time.time() - train_start
-    steps_done = int(distiller.optimizer.iterations.numpy())
-
-    test_data = eval_set.dataset(256, shuffle=True, seed=config.seed, limit=config.eval_limit or None)
-    metrics = compare(student, test_data, teacher=teacher)
-    atomic.save_model(student, output_dir / "student.keras")
-    result = {
-        "config": config.to_dict(),
-        "modality": "audio",
-        "metrics": metrics,
-        "teacher_accuracy": metrics["teacher_top1"],
-        "student_accuracy": metrics["student_top1"],
-        "agreement": metrics["agreement"],
-        "samples_seen": steps_done * config.batch_size,
-        "train_seconds": train_seconds,
-        "wall_seconds": time.time() - start,
-        "stopped_by_time_budget": bool(budget and budget.exhausted),
-        "student_input_shape": [samples],
-        "sample_rate": sample_rate,
-        "crop_seconds": crop_seconds,
-        "source": source.get_config(),
-        "source_seconds": source.seconds,
-        "environment": environment(),
-    }
-    atomic.write_json(output_dir / "run.json", result)
-    return result
 
 
-def train_audio_teacher(config, output, verbose=1):
-    """`train_teacher` for `modality="audio"`: a waveform classifier on a labelled audio set.
+_SETUPS = {"image": _image_setup, "audio": _audio_setup}
 
-    Examples are resampled to `config.sample_rate` and fitted to
-    `config.clip_seconds` (see `datasets.load_audio`); with `augment`, training
-    batches get speed, time-shift, gain and noise augmentation
-    (`sources.audio.supervised_augmentation`) and the model's own SpecAugment.
+
+def train_teacher(config, output, verbose=1):
+    """Trains a classifier on a labelled set; the way to get teachers offline.
+
+    Saves the model to `output` (`.keras` file, or a folder in Keras' Hugging
+    Face layout) with a `<output>.json` / `<folder>/run.json` of its metrics.
+    Images get flip + pad-and-crop (`supervised_augmentation`); audio examples
+    are resampled to `config.sample_rate`, fitted to `config.clip_seconds` and
+    get speed, shift, gain and noise augmentation plus the model's SpecAugment.
     """
     from aip_keras import datasets, models
     from aip_keras.evaluate import compare
-    from aip_keras.models.audio import is_audio_model
-    from aip_keras.sources import audio
 
     keras.utils.set_random_seed(config.seed)
     start = time.time()
-    if not is_audio_model(config.arch):
-        raise ValueError(
-            f"arch {config.arch!r} is not an audio model: use one of {models.list_models('audio_*')} "
-            "with modality audio."
-        )
-    train_set = datasets.load_audio(config.data, split="train", sample_rate=config.sample_rate,
-                                    clip_seconds=config.clip_seconds)
-    test_set = datasets.load_audio(config.data, split="test", sample_rate=config.sample_rate,
-                                   clip_seconds=config.clip_seconds)
+    if config.modality == "audio":
+        from aip_keras.models.audio import is_audio_model
+        from aip_keras.sources import audio
+
+        if not is_audio_model(config.arch):
+            raise ValueError(
+                f"arch {config.arch!r} is not an audio model: use one of {models.list_models('audio_*')} "
+                "with modality audio."
+            )
+        load = functools.partial(datasets.load_audio, config.data, sample_rate=config.sample_rate,
+                                 clip_seconds=config.clip_seconds)
+        build_kwargs = {"sample_rate": config.sample_rate}
+        extra = {"modality": "audio", "sample_rate": config.sample_rate}
+        augmentation = audio.supervised_augmentation(config.sample_rate, seed=config.seed)
+    else:
+        load = functools.partial(datasets.load, config.data)
+        build_kwargs, extra, augmentation = {}, {"modality": "image"}, None
+    train_set, test_set = load(split="train"), load(split="test")
+    if augmentation is None:
+        policy = supervised_augmentation(train_set.image_shape[:2], config.seed)
+        augmentation = lambda data: data.map(policy, num_parallel_calls=-1)  # noqa: E731
     train_part, val_part = datasets.split_validation(train_set, config.val_fraction, seed=config.seed)
     model = models.build(config.arch, train_set.image_shape, train_set.num_classes,
-                         sample_rate=config.sample_rate, **config.arch_kwargs)
+                         **build_kwargs, **config.arch_kwargs)
     train_data = train_part.dataset(
         config.batch_size, shuffle=True, seed=config.seed, limit=config.train_limit or None
     )
     steps = int(train_data.cardinality().numpy()) * config.epochs
     if config.augment:
-        train_data = audio.supervised_augmentation(config.sample_rate, seed=config.seed)(train_data)
+        train_data = augmentation(train_data)
     model.compile(
         optimizer=make_optimizer("adamw", config.learning_rate, config.weight_decay, "cosine", steps),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -539,13 +467,12 @@ def train_audio_teacher(config, output, verbose=1):
     atomic.save_model(inference_copy(model), output)
     result = {
         "config": config.to_dict(),
-        "modality": "audio",
+        **extra,
         "test_accuracy": metrics["student_top1"],
         "test_top5": metrics["student_top5"],
         "num_test_examples": metrics["num_examples"],
         "class_names": list(train_set.class_names),
         "input_shape": list(train_set.image_shape),
-        "sample_rate": config.sample_rate,
         "wall_seconds": time.time() - start,
         "environment": environment(),
     }

@@ -61,11 +61,14 @@ HF_DATASETS = {
     "mnist": ("ylecun/mnist", "MNIST"),
     "cifar10": ("uoft-cs/cifar10", "CIFAR-10"),
     "cifar100": ("uoft-cs/cifar100", "CIFAR-100"),
+    "fsdd": ("mteb/free-spoken-digit-dataset", "Free Spoken Digit Dataset"),
+    "tfds:speech_commands": ("google/speech_commands", "Speech Commands"),
 }
 # Packages whose registered Keras classes may appear in a zoo model, and the
 # modules to import so that they are registered.
 KNOWN_PACKAGES = {
-    "aip_keras": ("aip_keras.input_spec", "aip_keras.losses", "aip_keras.distiller", "aip_keras.augment"),
+    "aip_keras": ("aip_keras.input_spec", "aip_keras.losses", "aip_keras.distiller", "aip_keras.augment",
+                  "aip_keras.sources.audio"),
     "keras_hub": ("keras_hub",),
 }
 _TOKEN_PATTERN = re.compile(r"hf_[A-Za-z0-9]{8,}")
@@ -377,8 +380,11 @@ def _verify_files(folder, entry, what):
 
 
 def _input_spec(spec_dict, model):
+    """The `InputSpec` of an image model; None for a waveform model (its input is `(batch, samples)`)."""
     from aip_keras.input_spec import InputSpec, spec_for_model
 
+    if (spec_dict or {}).get("modality") == "audio" or len(model.inputs[0].shape) == 2:
+        return None
     if not spec_dict:
         return spec_for_model(model)
     keys = ("size", "channels", "value_range", "mean", "std", "interpolation")
@@ -386,8 +392,15 @@ def _input_spec(spec_dict, model):
 
 
 def _spec_dict(model):
+    """What the card and index say about the model's input (images: an InputSpec; audio: rate and length)."""
     from aip_keras.input_spec import spec_for_model
 
+    if len(model.inputs[0].shape) == 2:
+        from aip_keras.models.audio import audio_format
+
+        fmt = audio_format(model)
+        return {"modality": "audio", "sample_rate": fmt["sample_rate"], "samples": fmt["samples"],
+                "value_range": [-1.0, 1.0]}
     return {**spec_for_model(model).to_dict(), "sample_rate": None}
 
 
@@ -508,7 +521,8 @@ def write_entry(
                 _eval_results_yaml(hf_dataset, accuracy, _num_examples(run, kind), dataset_name))
     details = dict(name=name, kind=kind, repo_id=repo_id, base_model=base_model, license=license,
                    dataset=dataset, hf_dataset=hf_dataset, dataset_name=dataset_name, accuracy=accuracy,
-                   spec=spec, tags=tags, has_log=(folder / LOG_NAME).is_file(), zoo_root=root)
+                   spec=spec, tags=tags, has_log=(folder / LOG_NAME).is_file(), zoo_root=root,
+                   num_classes=int(model.output_shape[-1]))
     _write_text(folder / "README.md", model_card(run, details))
 
     hashes = {filename: _sha256(folder / filename) for filename in MODEL_FILES}
@@ -568,7 +582,10 @@ def model_card(run, details):
     accuracy = details["accuracy"]
     num = _num_examples(run, kind)
     arch = config.get("arch") if kind == "teacher" else config.get("student")
-    tags = ["keras", "image-classification", "aip-keras", kind, *details["tags"]]
+    audio = details["spec"].get("modality") == "audio"
+    task = "audio-classification" if audio else "image-classification"
+    datum, examples = ("clip", "recording") if audio else ("image", "image")
+    tags = ["keras", task, "aip-keras", kind, *details["tags"]]
     if kind == "student":
         tags += ["knowledge-distillation", "augmented-image-prior", "single-image-distillation"]
     aip_meta = {"kind": kind, "input_spec": details["spec"]}
@@ -580,10 +597,10 @@ def model_card(run, details):
         tags=tags,
         datasets=[details["hf_dataset"]],
         base_model=details["base_model"],
-        pipeline_tag="image-classification",
+        pipeline_tag=task,
         model_name=name,
         eval_results=[EvalResult(
-            task_type="image-classification", task_name="Image Classification",
+            task_type=task, task_name=task.replace("-", " ").title(),
             dataset_type=details["hf_dataset"], dataset_name=details["dataset_name"], dataset_split="test",
             metric_type="accuracy", metric_value=accuracy, metric_name="Top-1 accuracy",
         )],
@@ -593,7 +610,7 @@ def model_card(run, details):
     spec = details["spec"]
     env = run.get("environment", {})
     rows = [
-        ("Top-1 accuracy", f"{accuracy:.4f} on {num:,} {details['dataset_name']} test images"),
+        ("Top-1 accuracy", f"{accuracy:.4f} on {num:,} {details['dataset_name']} test {examples}s"),
     ]
     top5 = run.get("test_top5") if kind == "teacher" else run.get("metrics", {}).get("student_top5")
     if top5 is not None:
@@ -608,18 +625,18 @@ def model_card(run, details):
         rows += [
             ("Teacher accuracy", f"{teacher_accuracy:.4f} ({details['base_model'] or config.get('teacher')})"),
             ("Agreement with the teacher", f"{run.get('agreement', float('nan')):.4f}"),
-            ("Source datum", f"`{config.get('source')}`: the one image whose augmented crops were all it saw"),
+            ("Source datum", f"`{config.get('source')}`: the one {datum} whose augmented crops were all it saw"),
             ("Budget", _student_budget(run)),
         ]
     rows.append(("Input", _describe_spec(spec)))
-    rows.append(("Architecture", f"`{arch}` ({_class_count(run)} classes)"))
+    rows.append(("Architecture", f"`{arch}` ({details['num_classes']} classes)"))
     table = "\n".join(["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows])
     recipe = "\n".join(f"| `{k}` | `{json.dumps(v)}` |" for k, v in sorted(config.items()))
     what = (f"A {details['dataset_name']} classifier (`{arch}`) trained with `aip train-teacher`: the teacher "
             "that aip_keras students are distilled from." if kind == "teacher" else
             f"A `{arch}` student distilled from a {details['dataset_name']} teacher with "
             f"aip_keras (the Augmented Image Prior, Asano & Saeed, ICLR 2023): it never saw "
-            f"a {details['dataset_name']} image, only augmented crops of one image labelled by the teacher.")
+            f"a {details['dataset_name']} {examples}, only augmented crops of one {datum} labelled by the teacher.")
     labels = ""
     if run.get("class_names"):
         labels = "\nClass ids in order: " + ", ".join(f"`{c}`" for c in run["class_names"]) + ".\n"
@@ -628,6 +645,8 @@ def model_card(run, details):
              f"`.eval_results/{_slug(details['dataset'])}.yaml`: the accuracy in the Hub's eval-results format"]
     if details["has_log"]:
         files.append(f"`{LOG_NAME}`: the training log (epoch summaries)")
+    usage = (f'model, _ = zoo.load("{name}")  # model takes (batch, samples) waveforms in [-1, 1]' if audio else
+             f'model, spec = zoo.load("{name}")  # model takes spec(images) for images in [0, 1]')
     body = f"""
 # {name}
 
@@ -640,7 +659,7 @@ def model_card(run, details):
 ```python
 from aip_keras import zoo
 
-model, spec = zoo.load("{name}")  # model takes spec(images) for images in [0, 1]
+{usage}
 ```
 
 Without aip_keras (plain Keras 3, any backend):
@@ -693,6 +712,11 @@ def _student_budget(run):
 
 
 def _describe_spec(spec):
+    if spec.get("modality") == "audio":
+        length = f"{spec['samples']} samples ({spec['samples'] / spec['sample_rate']:g} s)" if spec.get("samples") \
+            else "any length"
+        return (f"mono waveforms of {length} at {spec['sample_rate']} Hz, values in [-1, 1] "
+                "(the model computes its log-mel front end inside)")
     size = "x".join(str(s) for s in spec.get("size") or []) or "any size"
     channels = spec.get("channels")
     low, high = spec.get("value_range", [0, 1])
@@ -704,11 +728,6 @@ def _describe_spec(spec):
     if spec.get("sample_rate"):
         text += f", {spec['sample_rate']} Hz"
     return text
-
-
-def _class_count(run):
-    names = run.get("class_names")
-    return len(names) if names else run.get("metrics", {}).get("num_classes", "?")
 
 
 def _reproduce(run, kind, name, details):

@@ -136,3 +136,14 @@ def test_distill_bad_inputs_are_one_line(tiny_teacher, tmp_path):
             jobs.DistillConfig(**{**base, **values})
     with pytest.raises(ValueError, match="not an audio model"):
         jobs.train_teacher(jobs.TeacherConfig(modality="audio", arch="small_cnn"), tmp_path / "t", verbose=0)
+
+
+def test_bare_audio_modality_uses_the_audio_recipe_and_the_zoo_teacher():
+    config = jobs.DistillConfig(modality="audio")
+    assert (config.teacher, config.student, config.eval, config.augment) == (
+        "zoo:fsdd-teacher-audio_cnn", "audio_cnn", "fsdd", "audio")
+    assert (config.temperature, config.learning_rate, config.batch_size) == (4.0, 4e-3, 32)
+    chosen = jobs.DistillConfig(modality="audio", temperature=2.0, batch_size=64)
+    assert (chosen.temperature, chosen.batch_size, chosen.learning_rate) == (2.0, 64, 4e-3)
+    teacher, fmt = load_audio_model(config.teacher)  # the zoo entry, through aip_keras.zoo
+    assert fmt == {"sample_rate": 16000, "samples": 16000} and teacher.output_shape == (None, 10)

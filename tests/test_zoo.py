@@ -424,3 +424,28 @@ def test_the_fashion_mnist_teacher_entry(offline_cache):
     _hf_cache(offline_cache, entry["repo_id"], REAL)  # the entry as the Hub would serve it
     loaded = zoo.load("fashion_mnist-teacher-small_cnn", prefer_local=False)
     assert loaded.source == "cache" and loaded.model.output_shape == (None, 10)
+
+
+@pytest.mark.parametrize("name", sorted(json.loads((REPO / "zoo" / "index.json").read_text())["entries"]))
+def test_every_zoo_entry(name, offline_cache):
+    """Each committed entry: a valid card whose numbers are its run.json's, and it loads from the HF cache."""
+    entry = zoo.info(name)
+    folder = REPO / "zoo" / entry["folder"]
+    run = json.loads((folder / "run.json").read_text())
+    card = ModelCard.load(folder / "README.md")
+    accuracy = run["test_accuracy"] if entry["kind"] == "teacher" else run["student_accuracy"]
+    assert card.data.library_name == "keras" and card.data.eval_results[0].metric_value == accuracy
+    assert entry["accuracy"] == accuracy and card.data.base_model == entry["base_model"]
+    if entry["kind"] == "student":
+        assert entry["base_model"] in {e["repo_id"] for e in zoo.list()} and entry["source"]
+    _hf_cache(offline_cache, entry["repo_id"], folder)
+    loaded = zoo.load(name, prefer_local=False)
+    assert loaded.source == "cache" and loaded.model.output_shape == (None, entry["num_classes"])
+    if entry["input_spec"].get("modality") == "audio":
+        assert card.data.pipeline_tag == "audio-classification" and loaded.input_spec is None
+        assert loaded.sample_rate == entry["input_spec"]["sample_rate"]
+        assert loaded.model.inputs[0].shape[1] == entry["input_spec"]["samples"]
+    else:
+        assert card.data.pipeline_tag == "image-classification"
+        assert (tuple(loaded.input_spec.size), loaded.input_spec.channels) == tuple(
+            (tuple(entry["input_spec"]["size"]), entry["input_spec"]["channels"]))

@@ -189,8 +189,9 @@ def load_audio_model(model, safe_mode=True):
     """Loads a waveform classifier (teacher or student) and checks its input.
 
     Args:
-        model: a `keras.Model`, a `.keras` file, or a folder written by
-            `model.save(folder, zipped=False)` / `aip train-teacher`.
+        model: a `keras.Model`, a `.keras` file, a folder written by
+            `model.save(folder, zipped=False)` / `aip train-teacher`, a zoo entry
+            `zoo:<name>` or a Hub repo `hf://<owner>/<name>` (see `aip_keras.zoo`).
         safe_mode: Keras safe mode (no `Lambda` code) for files.
 
     Returns:
@@ -199,6 +200,10 @@ def load_audio_model(model, safe_mode=True):
     Raises:
         ValueError: one line (missing or unreadable file, not an audio classifier).
     """
+    if isinstance(model, str) and model.startswith(("zoo:", "hf://")):
+        from aip_keras import zoo
+
+        model = zoo.load(model.removeprefix("zoo:"), safe_mode=safe_mode)[0]
     if not isinstance(model, keras.Model):
         if not isinstance(model, (str, os.PathLike)):
             raise ValueError(f"audio model must be a keras.Model or a path, got {type(model).__name__}: pass a .keras file.")

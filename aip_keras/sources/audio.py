@@ -45,7 +45,7 @@ In distillation only the student runs in training mode, so those masks would
 be seen by the student alone; that cut the FSDD accuracy of a student
 distilled from speech from 0.44 to 0.21 in our ablation (8,192 crops), hence
 the waveform versions above, which both networks see, and students built
-without the layer (`run_audio_distillation`).
+without the layer (`jobs._audio_setup`).
 
 The front end (`log_mel`, the `LogMel` layer) is power STFT (Hann window) ->
 mel filterbank (HTK) -> dB, built from tensorflow-io's pure-Python audio
