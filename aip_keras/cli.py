@@ -4,6 +4,7 @@
     aip evaluate         teacher and student top-1/top-5 side by side, and agreement
     aip patches          a PNG grid of patches: what the student sees
     aip train-teacher    train a teacher on a labelled set
+    aip tune             KerasTuner search of the augmentation policy; writes a config for aip distill
     aip zoo              the model zoo: aip zoo list | pull <name> | push <name> | card --folder=zoo/<name>
 
 `aip <command> --help` lists a command's flags. Errors are one line on stderr
@@ -96,12 +97,19 @@ def define_distill():
                         "runs/distill-<time>); rerun with the same folder to resume an interrupted run")
 
 
-def main_distill(argv):
-    from aip_keras.jobs import DistillConfig, run_distillation
+def _distill_config():
+    """The DistillConfig of --config (if given) overridden by the flags present."""
+    from aip_keras.jobs import DistillConfig
 
     base = DistillConfig.from_file(FLAGS.config).to_dict() if FLAGS.config else {}
     present = _values_from_flags(DistillConfig, only_present=bool(FLAGS.config))
-    config = DistillConfig.from_dict({**base, **present} if FLAGS.config else present)
+    return DistillConfig.from_dict({**base, **present} if FLAGS.config else present)
+
+
+def main_distill(argv):
+    from aip_keras.jobs import run_distillation
+
+    config = _distill_config()
     output_dir = FLAGS.output_dir or time.strftime("runs/distill-%Y%m%d-%H%M%S")
     print(f"aip distill: writing to {output_dir} (rerun with --output_dir={output_dir} to resume)")
     result = run_distillation(config, output_dir)
@@ -220,6 +228,44 @@ def main_train_teacher(argv):
           f"({result['num_test_examples']} test images); saved to {FLAGS.output}")
 
 
+def define_tune():
+    from aip_keras import tuning
+    from aip_keras.jobs import DistillConfig
+
+    _define_from_dataclass(DistillConfig, {**DISTILL_HELP, "val_limit": "validation examples scored per trial",
+                                           "epochs": "epochs of the full budget written to best_config.json",
+                                           "patches_per_epoch": "patches per epoch of the full budget"})
+    flags.DEFINE_string("config", None, "JSON config (or a run.json) to start from; flags override it")
+    flags.DEFINE_enum("algorithm", "random", tuning.ALGORITHMS, "KerasTuner search algorithm")
+    flags.DEFINE_integer("max_trials", 8, "trials (random and bayesian)")
+    flags.DEFINE_list("sources", [], "photos the 'source' hyperparameter chooses among (default: --source only)")
+    flags.DEFINE_list("tune", list(tuning.SEARCH_SPACE), "hyperparameters to search; the others keep the config's")
+    flags.DEFINE_integer("trial_epochs", 2, "proxy budget: epochs per trial")
+    flags.DEFINE_integer("trial_patches_per_epoch", 4096, "proxy budget: patches per trial epoch")
+    flags.DEFINE_float("val_fraction", 0.1, "share of the eval set's training split held out as the objective")
+    flags.DEFINE_integer("tuner_seed", 0, "seed of the search algorithm")
+    flags.DEFINE_boolean("overwrite", False, "start the search over instead of resuming output_dir/tuner")
+    flags.DEFINE_string("output_dir", None, "folder for best_config.json, trials.csv, tune.json, plots "
+                        "(default: runs/tune-<time>)")
+
+
+def main_tune(argv):
+    from aip_keras import tuning
+
+    config = _distill_config()
+    output_dir = FLAGS.output_dir or time.strftime("runs/tune-%Y%m%d-%H%M%S")
+    print(f"aip tune: {FLAGS.algorithm} search, writing to {output_dir}")
+    result = tuning.search(
+        config, output_dir, algorithm=FLAGS.algorithm, max_trials=FLAGS.max_trials,
+        sources=FLAGS.sources or None, tune=FLAGS.tune, trial_epochs=FLAGS.trial_epochs,
+        trial_patches_per_epoch=FLAGS.trial_patches_per_epoch, val_fraction=FLAGS.val_fraction,
+        val_limit=config.val_limit, seed=FLAGS.tuner_seed, overwrite=FLAGS.overwrite,
+    )
+    print(f"\n{result['num_completed']} of {result['num_trials']} trials completed; best val_accuracy "
+          f"{result['best_score']:.4f} (trial {result['best_trial']}): {result['best_hyperparameters']}")
+    print(f"best policy: aip distill --config={pathlib.Path(output_dir) / 'best_config.json'}")
+
+
 ZOO_ACTIONS = ("list", "pull", "push", "card")
 
 
@@ -300,6 +346,7 @@ COMMANDS = {
     "evaluate": (define_evaluate, main_evaluate, "teacher vs student on a labelled test set"),
     "patches": (define_patches, main_patches, "PNG grid of sampled patches"),
     "train-teacher": (define_train_teacher, main_train_teacher, "train a teacher on labelled data"),
+    "tune": (define_tune, main_tune, "search the augmentation policy with KerasTuner"),
     "zoo": (define_zoo, main_zoo, "the model zoo: list, pull, push, card"),
 }
 
@@ -316,7 +363,7 @@ def _guarded(main):
             raise app.UsageError(f"unexpected arguments {argv[1:]}: every option is a --flag.")
         try:
             main(argv)
-        except (ValueError, FileNotFoundError, FloatingPointError, OSError) as error:
+        except (ValueError, FileNotFoundError, FloatingPointError, OSError, RuntimeError) as error:
             message = str(error).splitlines()[0] if str(error) else type(error).__name__
             print(f"aip {sys.argv[1] if len(sys.argv) > 1 else ''}: error: {message}", file=sys.stderr)
             sys.exit(1)

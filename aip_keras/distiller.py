@@ -171,6 +171,9 @@ class Distiller(keras.Model):
         callbacks = list(callbacks or [])
         if not any(isinstance(c, StopOnNonFiniteLoss) for c in callbacks):
             callbacks.append(StopOnNonFiniteLoss())
+        data = args[0] if args else kwargs.get("x")
+        if isinstance(data, tf.data.Dataset):  # streams shuffle themselves; Keras warns about shuffle=True
+            kwargs.setdefault("shuffle", False)
         return super().fit(*args, callbacks=callbacks, **kwargs)
 
     def get_config(self):
