@@ -166,6 +166,91 @@ def ablation_table(rows):
     return lines
 
 
+def _tuned_policies(tune, rows):
+    """(name, proxy score, {seed: test accuracy}) for the default policy and each re-run tuned policy."""
+    budget = None
+    full = collections.defaultdict(dict)
+    proxy = {}
+    for run_id, info in tune.get("full_budget", {}).items():
+        row = next((r for r in rows if r.get("run_id") == run_id), None)
+        if row is None:
+            continue
+        budget = row["budget_cpu_minutes"]
+        name = f"tuned{info['rank']} (trial {info['trial_id']})"
+        proxy[name] = info["proxy_score"]
+        full[name][info["seed"]] = row["student_accuracy"]
+    policies = []
+    if budget is not None:
+        default = {r["seed"]: r["student_accuracy"] for r in rows if r["kind"] == "distill"
+                   and r.get("variant") == "baseline" and r["task"] == tune["task"] and r["source"] == tune["source"]
+                   and r["budget_cpu_minutes"] == budget}
+        policies.append(("default (paper policy)", tune.get("default_proxy_score"), default))
+    policies += [(name, proxy[name], full[name]) for name in sorted(full)]
+    return budget, policies
+
+
+def tuning_section(rows, figures):
+    """The KerasTuner search (kind `tune`) and its full-budget re-runs; returns (lines, files written)."""
+    from scipy import stats
+
+    from aip_keras import tuning
+
+    lines, written = [], []
+    for tune in (r for r in rows if r["kind"] == "tune"):
+        stem = f"tune-{tune['task']}-{tune['source']}"
+        budget = tune["proxy_budget"]
+        lines += [f"## Augmentation search: {tune['task']} from `{tune['source']}` (KerasTuner)", "",
+                  f"`{tune['command']}`: {tune['algorithm']} search, {tune['num_completed']} of {tune['num_trials']} "
+                  f"trials completed, each distilling `{tune['student_arch']}` from `{tune['teacher']}` for "
+                  f"{budget['epochs']} x {budget['patches_per_epoch']:,} patches (batch {budget['batch_size']}); "
+                  f"objective: {tune['objective']}. Search: {tune['search_cpu_seconds'] / 120:.1f} machine-minutes "
+                  f"(CPU seconds / 2 cores). Machine: {tune['machine']}.", ""]
+        names = [k for k in tune["trials"][0] if k not in ("trial_id", "status", "val_accuracy", "val_agreement")]
+        lines += ["| trial | status | proxy val top-1 % | " + " | ".join(names) + " |",
+                  "|---|---|---|" + "---|" * len(names)]
+        for t in sorted(tune["trials"], key=lambda t: -(t["val_accuracy"] or -1)):
+            score = _pct(t["val_accuracy"]) if t["val_accuracy"] is not None else "–"
+            values = [f"{v:.3g}" if isinstance(v, float) else str(v) for v in (t.get(n) for n in names)]
+            lines.append(f"| {t['trial_id']} | {t['status']} | {score} | " + " | ".join(values) + " |")
+        lines += ["", f"Default policy on the same proxy: {_pct(tune['default_proxy_score'])}% "
+                  f"({', '.join(f'{k}={v}' for k, v in tune['default_hyperparameters'].items())}).", ""]
+        for name, plot in (("trials", tuning.plot_trials), ("effects", tuning.plot_effects)):
+            path = pathlib.Path(figures) / f"{stem}-{name}.png"
+            plot(tune["trials"], path)
+            written.append(path)
+            lines += [f"![{name}](figures/{path.name})", ""]
+        full_budget, policies = _tuned_policies(tune, rows)
+        if not policies:
+            continue
+        lines += [f"### Tuned vs default at the full budget ({_budget(full_budget)} machine-minutes, test split)", "",
+                  "| policy | proxy val top-1 % | test top-1 % seed 0 | seed 1 | mean |", "|---|---|---|---|---|"]
+        for name, proxy, full in policies:
+            cells = [_pct(full[s]) if s in full else "–" for s in (0, 1)]
+            mean = _pct(statistics.fmean(full.values())) if full else "–"
+            lines.append(f"| {name} | {_pct(proxy) if proxy is not None else '–'} | {cells[0]} | {cells[1]} | {mean} |")
+        paired = [(proxy, full[0]) for _, proxy, full in policies if proxy is not None and 0 in full]
+        if len(paired) >= 3:
+            rho, p_value = stats.spearmanr(*zip(*paired))
+            lines += ["", f"Spearman rank correlation between proxy and full-budget (seed 0) scores over "
+                      f"{len(paired)} policies: ρ = {rho:.2f} (p = {p_value:.2f}).", ""]
+            plt = _plt()
+            fig, ax = plt.subplots(figsize=(4.6, 3.6))
+            for (name, proxy, full) in policies:
+                if proxy is not None and 0 in full:
+                    ax.plot(100 * proxy, 100 * full[0], "o", color="tab:grey" if name.startswith("default") else
+                            "tab:blue")
+                    ax.annotate(name.split(" ")[0], (100 * proxy, 100 * full[0]), fontsize=7)
+            ax.set(xlabel="proxy validation top-1 %", ylabel="full-budget test top-1 % (seed 0)",
+                   title=f"proxy vs full budget (ρ = {rho:.2f})")
+            ax.grid(alpha=0.3)
+            path = pathlib.Path(figures) / f"{stem}-proxy-vs-full.png"
+            _save(fig, path)
+            plt.close(fig)
+            written.append(path)
+            lines += [f"![proxy vs full](figures/{path.name})", ""]
+    return lines, written
+
+
 def throughput_table(rows):
     rows = sorted((r for r in rows if r["kind"] == "throughput"), key=lambda r: (r.get("measure", ""), r["name"]))
     if not rows:
@@ -329,8 +414,10 @@ def build(results_dir=RESULTS_DIR, doc=DOC, figures=FIGURES, grid_sources=GRID_S
              "Generated by `python benchmarks/report.py` from `benchmarks/results/*.json` (one file per run, "
              "each with the exact command that reruns it); do not edit the tables by hand. Runs: "
              "`python benchmarks/reproduce.py --suite=table1_cifar10|table1_fashion_mnist|ablations|all` and "
-             "`python benchmarks/throughput.py`.", ""]
-    lines += teacher_table(rows) + table1(rows) + ablation_table(rows) + throughput_table(rows)
+             "`python benchmarks/throughput.py`; the augmentation search: `python benchmarks/tune.py`.", ""]
+    tune_lines, tune_files = tuning_section(rows, figures)
+    written += tune_files
+    lines += teacher_table(rows) + table1(rows) + ablation_table(rows) + tune_lines + throughput_table(rows)
     if grid_sources:
         lines += ["## Source images as the student sees them", "",
                   "64 patches of each source at 32 px (the 2020 chain, stream seed 0):", ""]

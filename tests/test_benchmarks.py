@@ -90,6 +90,22 @@ def _distill_row(task, source, seed, acc, variant="baseline", suite="table1_cifa
                       for e in (1, 2, 3)]}
 
 
+def _tune_row():
+    trials = [{"trial_id": f"0{i}", "status": "COMPLETED", "val_accuracy": v, "val_agreement": v, "temperature": t}
+              for i, (v, t) in enumerate(((0.44, 4.0), (0.3, 8.0), (0.4, 2.0), (0.2, 1.0)), 1)]
+    trials.append({"trial_id": "05", "status": "FAILED", "val_accuracy": None, "val_agreement": None,
+                   "temperature": 2.0})
+    full = {f"tuned{rank}-s{seed}": {"trial_id": trial, "rank": rank, "seed": seed, "proxy_score": proxy}
+            for rank, seed, trial, proxy in ((1, 0, "01", 0.44), (1, 1, "01", 0.44), (2, 0, "03", 0.4),
+                                             (3, 0, "02", 0.35))}
+    return {"task": "cifar10", "modality": "image", "kind": "tune", "teacher": "zoo/cifar10-teacher",
+            "student_arch": "small_cnn", "source": "astronaut", "seed": 0, "algorithm": "random",
+            "objective": "val", "proxy_budget": {"epochs": 2, "patches_per_epoch": 4096, "batch_size": 128},
+            "num_trials": 5, "num_completed": 4, "trials": trials, "default_proxy_score": 0.3,
+            "default_hyperparameters": {"temperature": 8.0}, "search_cpu_seconds": 600.0,
+            "machine": "2-core", "command": "python benchmarks/tune.py", "full_budget": full}
+
+
 def test_report_builds_markdown_and_figures(tmp_path):
     results = tmp_path / "results"
     rows = {
@@ -106,7 +122,11 @@ def test_report_builds_markdown_and_figures(tmp_path):
                "compared_with": "train-keras-cached", "ratio": 1.1, "wall_ratio": 1.2, "input_bound_ratio": 0.8,
                "load_average": [2.0, 2.0, 2.0], "teacher": "t", "student_arch": "s"},
         "audio": {"task": "fsdd", "modality": "audio", "kind": "distill"},  # another report's row
+        "tune": _tune_row(),
     }
+    for rank, seed, acc in ((1, 0, 0.5), (1, 1, 0.52), (2, 0, 0.42), (3, 0, 0.41)):
+        rows[f"tuned{rank}-{seed}"] = {**_distill_row("cifar10", "astronaut", seed, acc, variant=f"tuned{rank}",
+                                                      suite="tune"), "run_id": f"tuned{rank}-s{seed}"}
     results.mkdir()
     for name, row in rows.items():
         (results / f"{name}.json").write_text(json.dumps(row))
@@ -119,11 +139,17 @@ def test_report_builds_markdown_and_figures(tmp_path):
     assert "## Throughput" in text and "| train-ours-cached | 500 |" in text and "0.80x" in text
     assert "| cifar10 | `zoo/cifar10-teacher` | small_cnn | 80.0% |" in text
     assert "fsdd" not in text
+    assert "## Augmentation search: cifar10 from `astronaut` (KerasTuner)" in text
+    assert "| default (paper policy) | 30.0 | 40.0 | 45.0 | 42.5 |" in text
+    assert "| tuned1 (trial 01) | 44.0 | 50.0 | 52.0 | 51.0 |" in text
+    assert "over 4 policies: ρ = 1.00" in text  # proxy 30 < 35 < 40 < 44 ranks as full 40 < 41 < 42 < 50
+    assert "Tuned" not in text.split("## Augmentation search")[0]  # tuned runs stay out of Table 1
     for path in written:
         assert pathlib.Path(path).stat().st_size > 0
     assert {p.name for p in figures.iterdir()} == {
         "cifar10-1min-accuracy-vs-minutes.png", "ablations-cifar10-1min-astronaut-bars.png",
-        "ablations-cifar10-1min-astronaut-curves.png", "patches-astronaut.png"}
+        "ablations-cifar10-1min-astronaut-curves.png", "patches-astronaut.png", "tune-cifar10-astronaut-trials.png",
+        "tune-cifar10-astronaut-effects.png", "tune-cifar10-astronaut-proxy-vs-full.png"}
     doc.write_text(doc.read_text() + "my analysis\n")  # notes below the marker survive
     report.build(results, doc, figures, grid_sources=())
     assert doc.read_text().endswith(report.NOTES_MARKER + "\nmy analysis\n")
