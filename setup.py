@@ -2,9 +2,30 @@
 import pathlib
 import re
 
+import shutil
+
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
 
 HERE = pathlib.Path(__file__).parent
+# What an installed aip_keras needs from zoo/ to work offline: the index (pinned revisions) and
+# the teachers of the two offline defaults (`aip distill`, `aip distill --modality=audio`).
+PACKAGED_ZOO = ("index.json", "fashion_mnist-teacher-small_cnn", "fsdd-teacher-audio_cnn")
+
+
+class BuildWithZoo(build_py):
+    """build_py that also copies PACKAGED_ZOO into aip_keras/data/zoo (see aip_keras.zoo.zoo_dir)."""
+
+    def run(self):
+        super().run()
+        target = pathlib.Path(self.build_lib) / "aip_keras" / "data" / "zoo"
+        target.mkdir(parents=True, exist_ok=True)
+        for name in PACKAGED_ZOO:
+            source = HERE / "zoo" / name
+            if source.is_dir():
+                shutil.copytree(source, target / name, dirs_exist_ok=True)
+            else:
+                shutil.copy2(source, target / name)
 VERSION = re.search(
     r'__version__ = "([^"]+)"', (HERE / "aip_keras" / "__init__.py").read_text()
 ).group(1)
@@ -47,6 +68,7 @@ setup(
     ],
     extras_require={"test": ["pytest>=8", "pytest-timeout"]},
     entry_points={"console_scripts": ["aip=aip_keras.cli:run"]},
+    cmdclass={"build_py": BuildWithZoo},
     classifiers=[
         "Programming Language :: Python :: 3",
         "Topic :: Scientific/Engineering :: Artificial Intelligence",

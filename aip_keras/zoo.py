@@ -77,9 +77,16 @@ _TOKEN_PATTERN = re.compile(r"hf_[A-Za-z0-9]{8,}")
 # --------------------------------------------------------------------------- index
 
 
+# An installed wheel carries the index and the default teachers here (setup.py's build_py copies them).
+PACKAGED_ZOO = PACKAGE_ROOT / "data" / "zoo"
+
+
 def zoo_dir(path=None):
-    """The zoo folder: `path`, `$AIP_ZOO_DIR`, or `zoo/` in this repository."""
-    return pathlib.Path(path or os.environ.get("AIP_ZOO_DIR") or REPO_ROOT / "zoo").expanduser()
+    """The zoo folder: `path`, `$AIP_ZOO_DIR`, `zoo/` in a source checkout, or the installed package's copy."""
+    if path or os.environ.get("AIP_ZOO_DIR"):
+        return pathlib.Path(path or os.environ["AIP_ZOO_DIR"]).expanduser()
+    checkout = REPO_ROOT / "zoo"
+    return checkout if (checkout / INDEX_NAME).is_file() else PACKAGED_ZOO
 
 
 def read_index(zoo=None):

@@ -449,3 +449,15 @@ def test_every_zoo_entry(name, offline_cache):
         assert card.data.pipeline_tag == "image-classification"
         assert (tuple(loaded.input_spec.size), loaded.input_spec.channels) == tuple(
             (tuple(entry["input_spec"]["size"]), entry["input_spec"]["channels"]))
+
+
+def test_an_installed_wheel_carries_the_index_and_default_teachers(tmp_path):
+    """setup.py's build_py copies zoo/index.json and the default teachers into the package (pip users)."""
+    built = subprocess.run([sys.executable, "setup.py", "-q", "build_py", "--build-lib", str(tmp_path)],
+                           cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr[-2000:]
+    packaged = tmp_path / "aip_keras" / "data" / "zoo"
+    assert {e["name"] for e in zoo.list(zoo=packaged)} == set(zoo.read_index()["entries"])
+    model, spec = zoo.load("fashion_mnist-teacher-small_cnn", zoo=packaged)  # sha256-checked local copy
+    assert model.output_shape == (None, 10) and spec.channels == 1
+    assert zoo.load("fsdd-teacher-audio_cnn", zoo=packaged).sample_rate == 16000
