@@ -453,7 +453,7 @@ def _load_cifar10(split, data_dir):
     tar, looked = _find_cifar_tar(data_dir)
     cache = cache_dir() / "cifar10-jpeg"
     if tar is not None:
-        _ensure_cifar_cache(tar, cache)
+        _ensure_decoded_cache(tar, cache, _CACHE_VERSION, _decode_cifar_tar)
     elif not (cache / "info.json").exists():
         try:
             return _load_tfds("cifar10", split, None, None)
@@ -502,20 +502,22 @@ def _file_digest(path):
     return digest.hexdigest()
 
 
-def _ensure_cifar_cache(tar, cache):
-    """Decodes the tar's JPEGs once into `<cache>/{split}_{images,labels}.npy` (atomically)."""
+def _ensure_decoded_cache(tar, cache, version, decode, **info_extra):
+    """Runs `decode(tar, folder) -> info` once into `cache` (atomically), unless `cache` already holds
+    the decoding of this tar's bytes (sha256) by this cache `version`."""
     digest = _file_digest(tar)
     info_path = cache / "info.json"
     if info_path.exists():
         info = json.loads(info_path.read_text())
-        if info.get("sha256") == digest and info.get("version") == _CACHE_VERSION:
+        if info.get("sha256") == digest and info.get("version") == version:
             return
-    workdir = pathlib.Path(tempfile.mkdtemp(prefix=".cifar10-jpeg.", dir=cache.parent))
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    workdir = pathlib.Path(tempfile.mkdtemp(prefix=f".{cache.name}.", dir=cache.parent))
     try:
-        tmp = workdir / "cifar10-jpeg"
+        tmp = workdir / cache.name
         tmp.mkdir()
-        info = _decode_cifar_tar(tar, tmp)
-        info.update(sha256=digest, version=_CACHE_VERSION, source=str(tar))
+        info = decode(tar, tmp)
+        info.update(sha256=digest, version=version, source=str(tar), **info_extra)
         (tmp / "info.json").write_text(json.dumps(info, indent=2) + "\n")
         if cache.exists():
             shutil.rmtree(cache, ignore_errors=True)
@@ -1042,7 +1044,11 @@ def _load_fsdd(split, data_dir, sample_rate, num_samples):
                 "or pass data_dir=<folder or tar>."
             )
     cache = cache_dir() / f"fsdd-{sample_rate}hz-{num_samples}"
-    _ensure_fsdd_cache(tar, cache, sample_rate, num_samples)
+    _ensure_decoded_cache(
+        tar, cache, _AUDIO_CACHE_VERSION,
+        lambda tar, out: _decode_fsdd_tar(tar, out, sample_rate, num_samples),
+        sample_rate=sample_rate, num_samples=num_samples,
+    )
     waveforms = np.load(cache / f"{split}_waveforms.npy")
     labels = np.load(cache / f"{split}_labels.npy")
     return AudioLabelledSet(
@@ -1055,33 +1061,6 @@ def _load_fsdd(split, data_dir, sample_rate, num_samples):
         _source=_WaveformSource(waveforms, labels),
         sample_rate=sample_rate,
     )
-
-
-def _ensure_fsdd_cache(tar, cache, sample_rate, num_samples):
-    """Decodes the tar's WAVs once into `<cache>/{split}_{waveforms,labels}.npy` (atomically)."""
-    digest = _file_digest(tar)
-    info_path = cache / "info.json"
-    if info_path.exists():
-        info = json.loads(info_path.read_text())
-        if info.get("sha256") == digest and info.get("version") == _AUDIO_CACHE_VERSION:
-            return
-    workdir = pathlib.Path(tempfile.mkdtemp(prefix=f".{cache.name}.", dir=cache.parent))
-    try:
-        tmp = workdir / cache.name
-        tmp.mkdir()
-        info = _decode_fsdd_tar(tar, tmp, sample_rate, num_samples)
-        info.update(sha256=digest, version=_AUDIO_CACHE_VERSION, source=str(tar),
-                    sample_rate=sample_rate, num_samples=num_samples)
-        (tmp / "info.json").write_text(json.dumps(info, indent=2) + "\n")
-        if cache.exists():
-            shutil.rmtree(cache, ignore_errors=True)
-        try:
-            os.replace(tmp, cache)
-        except OSError:
-            if not info_path.exists():
-                raise
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _decode_fsdd_tar(tar, out, sample_rate, num_samples):

@@ -45,8 +45,33 @@ def _partner(x, pair, seed_generator):
     return ops.take(x, order, axis=0)
 
 
+class _BatchMix(keras.layers.Layer):
+    """What CutMix and MixUp share: alpha, partner choice, probability, seed, rank check, config."""
+
+    def __init__(self, alpha=1.0, pair="reverse", probability=1.0, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        _check_common(type(self).__name__, alpha, pair, probability)
+        self.alpha = float(alpha)
+        self.pair = pair
+        self.probability = float(probability)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def __call__(self, images, *args, **kwargs):
+        _check_rank(type(self).__name__, images)  # here, not in call(), so the error stays one line
+        return super().__call__(images, *args, **kwargs)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(alpha=self.alpha, pair=self.pair, probability=self.probability, seed=self.seed)
+        return config
+
+
 @keras.saving.register_keras_serializable(package="aip_keras")
-class CutMix(keras.layers.Layer):
+class CutMix(_BatchMix):
     """Pastes one random box, shared by the whole batch, from a partner image.
 
     `lambda ~ Beta(alpha, alpha)`; the box has sides `floor(sqrt(1 - lambda) * H)`
@@ -74,15 +99,6 @@ class CutMix(keras.layers.Layer):
     TensorShape([4, 32, 32, 3])
     """
 
-    def __init__(self, alpha=1.0, pair="reverse", probability=1.0, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        _check_common("CutMix", alpha, pair, probability)
-        self.alpha = float(alpha)
-        self.pair = pair
-        self.probability = float(probability)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
-
     def box_mask(self, images):
         """Draws one box for a batch shaped like `images`; bool mask broadcastable to it."""
         shape = ops.shape(images)
@@ -108,27 +124,15 @@ class CutMix(keras.layers.Layer):
         # (H, W) -> (1, H, W, 1) or (1, 1, H, W, 1): same box for all samples/frames.
         return ops.reshape(mask, (1,) * (len(images.shape) - 3) + (height, width, 1))
 
-    def __call__(self, images, *args, **kwargs):
-        _check_rank("CutMix", images)  # here, not in call(), so the error stays one line
-        return super().__call__(images, *args, **kwargs)
-
     def call(self, images, training=True):
         if not training:
             return images
         mask = self.box_mask(images)
         return ops.where(mask, _partner(images, self.pair, self.seed_generator), images)
 
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(alpha=self.alpha, pair=self.pair, probability=self.probability, seed=self.seed)
-        return config
-
 
 @keras.saving.register_keras_serializable(package="aip_keras")
-class MixUp(keras.layers.Layer):
+class MixUp(_BatchMix):
     """Blends the batch with a partner batch using one weight per batch.
 
     `lambda ~ Beta(alpha, alpha)` once per batch; output
@@ -151,17 +155,7 @@ class MixUp(keras.layers.Layer):
     """
 
     def __init__(self, alpha=0.2, pair="reverse", probability=1.0, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        _check_common("MixUp", alpha, pair, probability)
-        self.alpha = float(alpha)
-        self.pair = pair
-        self.probability = float(probability)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
-
-    def __call__(self, images, *args, **kwargs):
-        _check_rank("MixUp", images)
-        return super().__call__(images, *args, **kwargs)
+        super().__init__(alpha=alpha, pair=pair, probability=probability, seed=seed, **kwargs)
 
     def call(self, images, training=True):
         if not training:
@@ -172,11 +166,3 @@ class MixUp(keras.layers.Layer):
             lam = ops.where(apply, lam, 1.0)
         lam = ops.cast(lam, images.dtype)
         return lam * images + (1.0 - lam) * _partner(images, self.pair, self.seed_generator)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(alpha=self.alpha, pair=self.pair, probability=self.probability, seed=self.seed)
-        return config
