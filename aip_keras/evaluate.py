@@ -36,6 +36,45 @@ def predict_logits(models, dataset, input_specs=None):
     )
 
 
+class MultiClip:
+    """A video classifier scored on several temporal windows of each video, softmax averaged.
+
+    Calling it on videos `(B, T, H, W, C)` runs the model on `x[:, w]` for each
+    window `w` (rows of `windows`, e.g. from
+    `aip_keras.sources.video.temporal_windows`) and returns the log of the
+    mean softmax: its argmax is the averaged prediction (the paper: 10 windows x
+    1 centre crop). A model that outputs probabilities is averaged as is.
+
+    Example:
+
+    >>> import keras, numpy as np
+    >>> model = keras.Sequential([keras.Input((2, 4, 4, 3)), keras.layers.Flatten(), keras.layers.Dense(3)])
+    >>> MultiClip(model, [[0, 1], [2, 3]])(np.zeros((5, 4, 4, 4, 3), "float32")).shape
+    (5, 3)
+    """
+
+    def __init__(self, model, windows):
+        from aip_keras.teachers import teacher_outputs
+
+        self.model = model
+        self.windows = np.asarray(windows, "int32")
+        if self.windows.ndim != 2 or self.windows.size == 0:
+            raise ValueError(f"windows must be a (clips, frames) index array, got shape {self.windows.shape}.")
+        self.probabilities = teacher_outputs(model) == "probabilities"
+
+    def __call__(self, videos, training=False):
+        total = 0.0
+        for window in self.windows:
+            out = ops.convert_to_numpy(self.model(ops.take(videos, window, axis=1), training=training))
+            total = total + (out if self.probabilities else _softmax(out))
+        return np.log(np.maximum(total / len(self.windows), 1e-12)).astype("float32")
+
+
+def _softmax(logits):
+    z = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return z / z.sum(axis=-1, keepdims=True)
+
+
 def topk_accuracy(outputs, labels, k=1):
     """Fraction of rows whose label is among the k highest outputs."""
     k = min(k, outputs.shape[-1])
@@ -43,7 +82,7 @@ def topk_accuracy(outputs, labels, k=1):
     return float(np.mean(np.any(top == labels[:, None], axis=-1)))
 
 
-def compare(student, dataset, teacher=None, student_spec=None, teacher_spec=None):
+def compare(student, dataset, teacher=None, student_spec=None, teacher_spec=None, windows=None):
     """Top-1/top-5 of the student (and teacher) and their top-1 agreement.
 
     Example:
@@ -60,6 +99,9 @@ def compare(student, dataset, teacher=None, student_spec=None, teacher_spec=None
         `seconds`.
     """
     start = time.perf_counter()
+    if windows is not None:  # videos: each model scored on several temporal windows (MultiClip)
+        student = MultiClip(student, windows)
+        teacher = MultiClip(teacher, windows) if teacher is not None else None
     models = [student] + ([teacher] if teacher is not None else [])
     (student_out, *teacher_out), labels = predict_logits(models, dataset, [student_spec, teacher_spec])
     results = {

@@ -23,11 +23,14 @@ REPO_ROOT = PACKAGE_ROOT.parent
 DEFAULT_TEACHER = "zoo:fashion_mnist-teacher-small_cnn"
 DEFAULT_SOURCE = "astronaut"
 REAL_TRAIN = "real-train"  # source: the eval set's real training images (the upper bound)
-MODALITIES = ("image", "audio")
+MODALITIES = ("image", "audio", "video")
 # `--modality=audio` swaps in these defaults where the image defaults were left unchanged.
 DEFAULT_AUDIO_TEACHER = "zoo:fsdd-teacher-audio_cnn"
 DEFAULT_AUDIO_SOURCE = "/usr/share/asterisk/moh/reno_project-system.wav"  # apt-get install asterisk-moh-opsound-wav
 AUDIO_AUGMENT = ("audio", "none")
+DEFAULT_VIDEO_TEACHER = "zoo:cifar10_clips-teacher-video_cnn"
+VIDEO_AUGMENT = ("video", "none")
+VIDEO_SUFFIXES = (".mp4", ".webm", ".avi", ".mov", ".mkv", ".m4v", ".gif")
 NO_AUDIO_AUGMENT = {"speed": (1.0, 1.0), "mix_p": 0.0, "shift_seconds": 0.0, "pad_p": 0.0, "fade_p": 0.0,
                     "gain_db": (0.0, 0.0), "noise_p": 0.0, "mask_p": 0.0}
 
@@ -68,6 +71,8 @@ class DistillConfig:
     modality: str = "image"
     sample_rate: int = 0
     crop_seconds: float = 0.0
+    frame_stride: int = 2
+    eval_clips: int = 0
 
     def __post_init__(self):
         """Checks values before any model or data is loaded."""
@@ -77,6 +82,8 @@ class DistillConfig:
             raise ValueError(f"unknown modality {self.modality!r}: use one of {list(MODALITIES)}.")
         if self.modality == "audio":
             self._audio_defaults()
+        if self.modality == "video":
+            self._video_defaults()
         if not self.temperature > 0:
             raise ValueError(
                 f"temperature must be > 0, got {self.temperature}: use e.g. 8 (images) or 5 (video)."
@@ -131,6 +138,26 @@ class DistillConfig:
         if self.crop_seconds < 0:
             raise ValueError(f"crop_seconds must be >= 0 (0: the teacher's input length), got {self.crop_seconds}.")
 
+    def _video_defaults(self):
+        """Video defaults for fields left at their image defaults, and video-only checks."""
+        image_defaults = {f.name: f.default for f in dataclasses.fields(self)}
+        for name, video_default in (
+            ("teacher", DEFAULT_VIDEO_TEACHER),
+            ("student", "video_cnn"),
+            ("eval", "cifar10_clips"),
+            ("augment", "video"),
+            ("temperature", 5.0),  # the paper's video recipe
+        ):
+            if getattr(self, name) == image_defaults[name]:
+                setattr(self, name, video_default)
+        if self.augment not in VIDEO_AUGMENT:
+            raise ValueError(f"augment preset {self.augment!r} is not for video: use one of {list(VIDEO_AUGMENT)}.")
+        if self.patch_bank:
+            raise ValueError("patch_bank is an image option: video clips are always streamed.")
+        if self.frame_stride < 1 or self.eval_clips < 0:
+            raise ValueError(f"frame_stride must be >= 1 and eval_clips >= 0, got {self.frame_stride} and "
+                             f"{self.eval_clips}.")
+
     @classmethod
     def from_dict(cls, values):
         known = {f.name for f in dataclasses.fields(cls)}
@@ -175,6 +202,9 @@ class TeacherConfig:
     modality: str = "image"
     sample_rate: int = 16000
     clip_seconds: float = 1.0
+    frames: int = 4
+    frame_stride: int = 2
+    clip_size: int = 32
 
     def __post_init__(self):
         if self.modality not in MODALITIES:
@@ -229,6 +259,8 @@ def run_distillation(config, output_dir, verbose=1, callbacks=()):
     distiller = compiled_distiller(config, setup.teacher, setup.student, setup.teacher_spec,
                                    total_steps=config.epochs * steps_per_epoch)
     val_data = setup.eval_set.dataset(256, shuffle=True, seed=config.seed, limit=config.val_limit or None)
+    if setup.val_map is not None:
+        val_data = val_data.map(setup.val_map)
     budget = TimeBudget(config.time_budget_minutes * 60) if config.time_budget_minutes else None
     callbacks = [
         keras.callbacks.BackupAndRestore(str(output_dir / "backup")),
@@ -249,7 +281,8 @@ def run_distillation(config, output_dir, verbose=1, callbacks=()):
     steps_done = int(distiller.optimizer.iterations.numpy())
 
     test_data = setup.eval_set.dataset(256, shuffle=True, seed=config.seed, limit=config.eval_limit or None)
-    metrics = compare(setup.student, test_data, teacher=setup.teacher, teacher_spec=setup.teacher_spec)
+    metrics = compare(setup.student, test_data, teacher=setup.teacher, teacher_spec=setup.teacher_spec,
+                      windows=setup.windows)
     atomic.save_model(setup.student, output_dir / "student.keras")
     result = {
         "config": config.to_dict(),
@@ -330,6 +363,8 @@ class _Setup(typing.NamedTuple):
     train_data: object  # an endless tf.data stream of unlabelled batches
     per_epoch: int  # the modality's default samples per epoch
     result: dict  # extra run.json fields
+    val_map: object = None  # applied to validation batches (x, y) (video: the centre window)
+    windows: object = None  # video: temporal windows of the final multi-clip evaluation
 
 
 def _image_setup(config):
@@ -341,6 +376,9 @@ def _image_setup(config):
         config.teacher, arch=config.teacher_arch or None,
         num_classes=eval_set.num_classes, input_shape=eval_set.image_shape,
     )
+    if len(teacher.inputs[0].shape) != 4:
+        raise ValueError(f"teacher {teacher.name!r} takes video clips {tuple(teacher.inputs[0].shape)}: "
+                         "use --modality=video.")
     height, width, channels = teacher_spec.input_shape_for(eval_set.image_shape)
     patch_size = config.patch_size or height
     student_shape = (patch_size, patch_size, channels)
@@ -406,7 +444,49 @@ def _audio_setup(config):
     )
 
 
-_SETUPS = {"image": _image_setup, "audio": _audio_setup}
+def _video_setup(config):
+    """Video: fake clips of one photo (or windows of one real video) -> the video policy -> a clip student.
+
+    The teacher takes clips `(frames, size, size, channels)`; source clips have
+    `frames x frame_stride` frames, from which the policy samples `frames`
+    every `frame_stride`-th (the paper: 8 -> 4). The eval set's videos have as
+    many frames; validation uses the centre window, the final test averages the
+    softmax over `eval_clips` windows (default: `frame_stride`, every offset).
+    `source` is a photo name, an image path, `noise`, or a video file.
+    """
+    from aip_keras import augment, datasets, models, teachers
+    from aip_keras.sources import video
+
+    teacher, _ = teachers.load_teacher(config.teacher)
+    shape = tuple(teacher.input_shape[1:])
+    if len(shape) != 4 or None in shape or shape[1] != shape[2]:
+        raise ValueError(f"teacher {teacher.name!r} takes inputs of shape {shape}: modality video needs a clip "
+                         "classifier taking (frames, size, size, channels), e.g. from aip train-teacher --modality=video.")
+    frames, size, _, channels = shape
+    clip_frames = frames * config.frame_stride
+    eval_set = datasets.load_video_set(config.eval, split=config.eval_split, frames=clip_frames, clip_size=size)
+    student = models.build(config.student, shape, int(teacher.output_shape[-1]), **config.student_kwargs)
+    chain = {"clip_size": size, "frames": clip_frames, "channels": channels, **config.chain}
+    if pathlib.Path(config.source).suffix.lower() in VIDEO_SUFFIXES:
+        source = video.SingleVideoSource(config.source, **chain)
+    else:
+        source = video.SingleImageClipSource(config.source, image_seed=config.seed, **chain)
+    overrides = {"frames": frames, "stride": config.frame_stride, **config.augment_overrides}
+    if config.augment == "none":
+        overrides.update(scale=(1.0, 1.0), flip=False, cutmix_alpha=0.0)
+    policy = augment.build_video_policy(seed=config.seed, **overrides)
+    centre = augment.TemporalSample(frames, config.frame_stride)
+    windows = video.temporal_windows(clip_frames, frames, config.frame_stride,
+                                     config.eval_clips or config.frame_stride)
+    return _Setup(
+        teacher, None, student, eval_set, augment.apply_policy(source.dataset(config.batch_size, config.seed), policy),
+        per_epoch=50_000, result={"student_input_shape": list(shape), "clip_frames": clip_frames,
+                                  "eval_windows": windows.tolist(), "source": source.get_config()},
+        val_map=lambda x, y: (centre(x, training=False), y), windows=windows,
+    )
+
+
+_SETUPS = {"image": _image_setup, "audio": _audio_setup, "video": _video_setup}
 
 
 def train_teacher(config, output, verbose=1):
@@ -417,6 +497,9 @@ def train_teacher(config, output, verbose=1):
     Images get flip + pad-and-crop (`supervised_augmentation`); audio examples
     are resampled to `config.sample_rate`, fitted to `config.clip_seconds` and
     get speed, shift, gain and noise augmentation plus the model's SpecAugment.
+    Videos (clips of `frames x frame_stride` frames) train on a random window
+    of `frames` frames every `frame_stride`-th, with a per-clip zoom-crop and
+    flip; validation takes the centre window, the test averages all offsets.
     """
     from aip_keras import datasets, models
     from aip_keras.evaluate import compare
@@ -437,6 +520,18 @@ def train_teacher(config, output, verbose=1):
         build_kwargs = {"sample_rate": config.sample_rate}
         extra = {"modality": "audio", "sample_rate": config.sample_rate}
         augmentation = audio.supervised_augmentation(config.sample_rate, seed=config.seed)
+    elif config.modality == "video":
+        from aip_keras import augment
+        from aip_keras.sources.video import temporal_windows
+
+        clip_frames = config.frames * config.frame_stride
+        load = functools.partial(datasets.load_video_set, config.data, frames=clip_frames,
+                                 clip_size=config.clip_size)
+        build_kwargs, extra = {}, {"modality": "video", "clip_frames": clip_frames}
+        zoom = augment.ClipScaleCrop((1.0, 1.25), flip=True, seed=config.seed)
+        window = augment.TemporalSample(config.frames, config.frame_stride, seed=config.seed)
+        augmentation = lambda data: data.map(lambda x, y: (window(zoom(x)), y))  # noqa: E731
+        windows = temporal_windows(clip_frames, config.frames, config.frame_stride, clips=config.frame_stride)
     else:
         load = functools.partial(datasets.load, config.data)
         build_kwargs, extra, augmentation = {}, {"modality": "image"}, None
@@ -445,24 +540,28 @@ def train_teacher(config, output, verbose=1):
         policy = supervised_augmentation(train_set.image_shape[:2], config.seed)
         augmentation = lambda data: data.map(policy, num_parallel_calls=-1)  # noqa: E731
     train_part, val_part = datasets.split_validation(train_set, config.val_fraction, seed=config.seed)
-    model = models.build(config.arch, train_set.image_shape, train_set.num_classes,
-                         **build_kwargs, **config.arch_kwargs)
+    val_data = val_part.dataset(256)
+    input_shape, test_windows = train_set.image_shape, None
+    if config.modality == "video":
+        input_shape, test_windows = (config.frames, *train_set.image_shape[1:]), windows
+        if not config.augment:  # the model still takes `frames` frames: a random window, no zoom
+            augmentation = lambda data: data.map(lambda x, y: (window(x), y))  # noqa: E731
+        centre = augment.TemporalSample(config.frames, config.frame_stride)
+        val_data = val_data.map(lambda x, y: (centre(x, training=False), y))
+    model = models.build(config.arch, input_shape, train_set.num_classes, **build_kwargs, **config.arch_kwargs)
     train_data = train_part.dataset(
         config.batch_size, shuffle=True, seed=config.seed, limit=config.train_limit or None
     )
     steps = int(train_data.cardinality().numpy()) * config.epochs
-    if config.augment:
+    if config.augment or config.modality == "video":
         train_data = augmentation(train_data)
     model.compile(
         optimizer=make_optimizer("adamw", config.learning_rate, config.weight_decay, "cosine", steps),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
-    model.fit(
-        train_data, epochs=config.epochs,
-        validation_data=val_part.dataset(256), verbose=verbose,
-    )
-    metrics = compare(model, test_set.dataset(256))
+    model.fit(train_data, epochs=config.epochs, validation_data=val_data, verbose=verbose)
+    metrics = compare(model, test_set.dataset(256), windows=test_windows)
     output = pathlib.Path(output)
     atomic.save_model(inference_copy(model), output)
     result = {
@@ -472,7 +571,7 @@ def train_teacher(config, output, verbose=1):
         "test_top5": metrics["student_top5"],
         "num_test_examples": metrics["num_examples"],
         "class_names": list(train_set.class_names),
-        "input_shape": list(train_set.image_shape),
+        "input_shape": list(input_shape),
         "wall_seconds": time.time() - start,
         "environment": environment(),
     }

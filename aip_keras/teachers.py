@@ -129,8 +129,10 @@ def load_teacher(
                 pathlib.Path(text).expanduser(), arch, num_classes, input_shape, input_spec, safe_mode
             )
     _check_classifier(model)
-    if input_spec is None:
-        input_spec = family_spec if family_spec is not None else spec_for_model(model)
+    if input_spec is None and family_spec is not None:
+        input_spec = family_spec
+    elif input_spec is None:  # video teachers take the clips as they are
+        input_spec = spec_for_model(model) if len(model.inputs[0].shape) == 4 else InputSpec()
     model.trainable = False
     return model, input_spec
 
@@ -194,10 +196,11 @@ def _check_classifier(model):
         )
     if len(inputs) != 1:
         raise ValueError(f"teacher {name!r} has {len(inputs)} inputs: a classifier with one image input is needed.")
-    if len(inputs[0].shape) != 4:
+    if len(inputs[0].shape) not in (4, 5):
         raise ValueError(
             f"teacher {name!r} takes inputs of shape {tuple(inputs[0].shape)}: an image classifier taking "
-            "(batch, height, width, channels) is needed."
+            "(batch, height, width, channels) or a video classifier taking (batch, frames, height, width, "
+            "channels) is needed."
         )
     outputs = model.outputs
     if len(outputs) != 1:

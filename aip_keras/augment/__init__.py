@@ -2,7 +2,8 @@
 
 `build_policy(name, image_size, seed)` gives the paper's online recipes
 (`"cifar"`, `"imagenet"`, `"none"`) as one Keras layer; `apply_policy` maps it
-over a batched `tf.data` dataset. `CutMix` and `MixUp` mix images only, one
+over a batched `tf.data` dataset; `build_video_policy` is the video preset for
+`(B, T, H, W, C)` clips. `CutMix` and `MixUp` mix images only, one
 box / one weight per batch. Everything keeps values in [0, 1]; normalisation
 lives in the models.
 
@@ -23,6 +24,7 @@ from aip_keras.augment.presets import (
     apply_policy,
     build_policy,
 )
+from aip_keras.augment.video import VIDEO_DEFAULTS, ClipScaleCrop, TemporalSample, build_video_policy
 
 __all__ = [
     "PRESETS",
@@ -35,4 +37,8 @@ __all__ = [
     "RandomSolarize",
     "apply_policy",
     "build_policy",
+    "VIDEO_DEFAULTS",
+    "ClipScaleCrop",
+    "TemporalSample",
+    "build_video_policy",
 ]
