@@ -16,6 +16,7 @@ blocks_per_stage, ...)`, `plain_cnn(widths, ...)`.
 
 from aip_keras.models import resnet, small_cnn, wrn  # noqa: F401  (fill the registry)
 from aip_keras.models import audio  # noqa: F401  (audio_cnn, audio_efficientnet_b0)
+from aip_keras.models import video  # noqa: F401  (video_cnn, x3d, x3d_xs, x3d_s)
 from aip_keras.models.registry import (
     CIFAR10_MEAN,
     CIFAR10_STD,

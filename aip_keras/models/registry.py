@@ -125,7 +125,17 @@ def image_input(input_shape, mean="auto", std="auto"):
     for side in shape[:2]:
         if side is not None and (not isinstance(side, int) or side < 8):
             raise ValueError(f"input_shape {input_shape} is too small or not integer: use sides of at least 8 pixels.")
-    channels = shape[-1]
+    return normalized(keras.Input(shape, name="image"), mean, std)
+
+
+def normalized(inputs, mean="auto", std="auto"):
+    """`(inputs, x)` with `x` the inputs normalised by a fixed `keras.layers.Normalization` over the last axis.
+
+    `mean` / `std` as in `image_input` (`"auto"`: CIFAR-10 statistics for 3
+    channels, Fashion-MNIST for 1; None: no normalisation). Shared by the image
+    and video input blocks.
+    """
+    channels = inputs.shape[-1]
     if (mean is None) != (std is None):
         raise ValueError("mean and std must both be given or both be None: pass both or neither.")
     if isinstance(mean, str) or isinstance(std, str):
@@ -137,7 +147,6 @@ def image_input(input_shape, mean="auto", std="auto"):
             mean, std = FASHION_MNIST_MEAN, FASHION_MNIST_STD
         else:
             raise ValueError(f"No default mean/std for {channels} channels: pass mean and std, or None.")
-    inputs = keras.Input(shape, name="image")
     if mean is None:
         return inputs, inputs
     mean = _channel_values(mean, channels, "mean")
