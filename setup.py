@@ -58,6 +58,8 @@ setup(
         "scikit-learn",
         "scipy",
         "soundfile",  # audio decoding beyond 16-bit PCM WAV (aip_keras.sources.audio)
+        "imageio",  # video decoding (aip_keras.sources.video), with the ffmpeg binary of:
+        "imageio-ffmpeg",
         "huggingface-hub>=1.0,<3",
         "absl-py",
         "scikit-image",
