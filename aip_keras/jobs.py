@@ -560,7 +560,8 @@ def train_teacher(config, output, verbose=1):
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
-    model.fit(train_data, epochs=config.epochs, validation_data=val_data, verbose=verbose)
+    model.fit(train_data, epochs=config.epochs, validation_data=val_data, verbose=verbose,
+              shuffle=False)  # the dataset shuffles itself; Keras would warn that it ignores shuffle=True
     metrics = compare(model, test_set.dataset(256), windows=test_windows)
     output = pathlib.Path(output)
     atomic.save_model(inference_copy(model), output)

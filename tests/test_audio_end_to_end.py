@@ -131,7 +131,7 @@ def test_distill_bad_inputs_are_one_line(tiny_teacher, tmp_path):
         assert fragment in str(excinfo.value) and "\n" not in str(excinfo.value), (extra, str(excinfo.value))
         assert not (tmp_path / "bad" / "student.keras").exists()
     for values, fragment in (({"augment": "imagenet"}, "is for images"), ({"patch_size": 32}, "image options"),
-                             ({"modality": "video"}, "unknown modality")):
+                             ({"modality": "text"}, "unknown modality")):
         with pytest.raises(ValueError, match=fragment):
             jobs.DistillConfig(**{**base, **values})
     with pytest.raises(ValueError, match="not an audio model"):
