@@ -9,8 +9,9 @@ from setuptools.command.build_py import build_py
 
 HERE = pathlib.Path(__file__).parent
 # What an installed aip_keras needs from zoo/ to work offline: the index (pinned revisions) and
-# the teachers of the two offline defaults (`aip distill`, `aip distill --modality=audio`).
-PACKAGED_ZOO = ("index.json", "fashion_mnist-teacher-small_cnn", "fsdd-teacher-audio_cnn")
+# the teachers of the offline defaults (`aip distill`, `--modality=audio`, `--modality=video`).
+PACKAGED_ZOO = ("index.json", "fashion_mnist-teacher-small_cnn", "fsdd-teacher-audio_cnn",
+                "cifar10_clips-teacher-video_cnn")
 
 
 class BuildWithZoo(build_py):

@@ -63,6 +63,7 @@ HF_DATASETS = {
     "cifar100": ("uoft-cs/cifar100", "CIFAR-100"),
     "fsdd": ("mteb/free-spoken-digit-dataset", "Free Spoken Digit Dataset"),
     "tfds:speech_commands": ("google/speech_commands", "Speech Commands"),
+    "cifar10_clips": ("uoft-cs/cifar10", "CIFAR-10 clips (aip_keras.datasets.load_video_set)"),
 }
 # Packages whose registered Keras classes may appear in a zoo model, and the
 # modules to import so that they are registered.
@@ -390,7 +391,7 @@ def _input_spec(spec_dict, model):
     """The `InputSpec` of an image model; None for a waveform model (its input is `(batch, samples)`)."""
     from aip_keras.input_spec import InputSpec, spec_for_model
 
-    if (spec_dict or {}).get("modality") == "audio" or len(model.inputs[0].shape) == 2:
+    if (spec_dict or {}).get("modality") in ("audio", "video") or len(model.inputs[0].shape) in (2, 5):
         return None
     if not spec_dict:
         return spec_for_model(model)
@@ -408,6 +409,10 @@ def _spec_dict(model):
         fmt = audio_format(model)
         return {"modality": "audio", "sample_rate": fmt["sample_rate"], "samples": fmt["samples"],
                 "value_range": [-1.0, 1.0]}
+    if len(model.inputs[0].shape) == 5:
+        frames, height, width, channels = model.inputs[0].shape[1:]
+        return {"modality": "video", "frames": frames, "size": [height, width], "channels": channels,
+                "value_range": [0.0, 1.0], "sample_rate": None}
     return {**spec_for_model(model).to_dict(), "sample_rate": None}
 
 
@@ -589,9 +594,10 @@ def model_card(run, details):
     accuracy = details["accuracy"]
     num = _num_examples(run, kind)
     arch = config.get("arch") if kind == "teacher" else config.get("student")
-    audio = details["spec"].get("modality") == "audio"
-    task = "audio-classification" if audio else "image-classification"
-    datum, examples = ("clip", "recording") if audio else ("image", "image")
+    modality = details["spec"].get("modality", "image")
+    task = f"{modality}-classification"
+    datum, examples = {"audio": ("clip", "recording"), "video": ("image or video", "clip")}.get(
+        modality, ("image", "image"))
     tags = ["keras", task, "aip-keras", kind, *details["tags"]]
     if kind == "student":
         tags += ["knowledge-distillation", "augmented-image-prior", "single-image-distillation"]
@@ -652,8 +658,9 @@ def model_card(run, details):
              f"`.eval_results/{_slug(details['dataset'])}.yaml`: the accuracy in the Hub's eval-results format"]
     if details["has_log"]:
         files.append(f"`{LOG_NAME}`: the training log (epoch summaries)")
-    usage = (f'model, _ = zoo.load("{name}")  # model takes (batch, samples) waveforms in [-1, 1]' if audio else
-             f'model, spec = zoo.load("{name}")  # model takes spec(images) for images in [0, 1]')
+    usage = {"audio": f'model, _ = zoo.load("{name}")  # model takes (batch, samples) waveforms in [-1, 1]',
+             "video": f'model, _ = zoo.load("{name}")  # model takes (batch, frames, H, W, C) clips in [0, 1]'}.get(
+        modality, f'model, spec = zoo.load("{name}")  # model takes spec(images) for images in [0, 1]')
     body = f"""
 # {name}
 
@@ -719,6 +726,9 @@ def _student_budget(run):
 
 
 def _describe_spec(spec):
+    if spec.get("modality") == "video":
+        return (f"clips of {spec['frames']} frames of {'x'.join(str(s) for s in spec['size'])}x{spec['channels']}, "
+                "values in [0, 1] (the model normalises inside)")
     if spec.get("modality") == "audio":
         length = f"{spec['samples']} samples ({spec['samples'] / spec['sample_rate']:g} s)" if spec.get("samples") \
             else "any length"

@@ -445,6 +445,10 @@ def test_every_zoo_entry(name, offline_cache):
         assert card.data.pipeline_tag == "audio-classification" and loaded.input_spec is None
         assert loaded.sample_rate == entry["input_spec"]["sample_rate"]
         assert loaded.model.inputs[0].shape[1] == entry["input_spec"]["samples"]
+    elif entry["input_spec"].get("modality") == "video":
+        assert card.data.pipeline_tag == "video-classification" and loaded.input_spec is None
+        assert tuple(loaded.model.inputs[0].shape[1:3]) == (entry["input_spec"]["frames"],
+                                                           entry["input_spec"]["size"][0])
     else:
         assert card.data.pipeline_tag == "image-classification"
         assert (tuple(loaded.input_spec.size), loaded.input_spec.channels) == tuple(
