@@ -38,7 +38,7 @@ at one CPU budget; they are not comparable with the paper's 51.8% on Kinetics-40
   scored on all 10,000 test clips, softmax averaged over both temporal offsets.
 - Students: a fresh `video_cnn`; each distilled from one source with the same number of
   training clips, `tau` 5 (the paper's video temperature), AdamW 2e-3 + cosine, batch 32; scored
-  on a seeded random 2,000 of the 10,000 test clips (2 windows each).
+  on a seeded random 1,000 of the 10,000 test clips (2 windows each).
 - Sources: `astronaut` = fake clips of one photo (square crop 0.5, two random-resized boxes of
   area 1/500-1 interpolated over 8 frames, colour jitter once per clip); `car-video` = random
   8-frame windows of ONE real video (`../shared/data/videos/car-detection.mp4`, 30 s of a car

@@ -10,9 +10,9 @@ frames (every 2nd); the test score averages the softmax over both temporal
 offsets (2 windows per video). Teacher: `video_cnn` ((2+1)D, 0.16M
 parameters) trained with `aip train-teacher --modality=video` on 20,000
 training clips for 3 epochs. Students: `video_cnn`, the same budget for every
-run (`--clips`, default 12,800 training clips of batch 32 in 4 epochs,
+run (`--clips`, default 4,800 training clips of batch 32 in 3 epochs,
 cosine schedule, tau 5, AdamW 2e-3, the `video` policy), scored on a seeded
-random 2,000 of the 10,000 test videos (`--eval_limit`) to keep each run
+random 1,000 of the 10,000 test videos (`--eval_limit`) to keep each run
 minutes long. Sources: `astronaut` (fake clips of one photo),
 `car-detection.mp4` (../shared/data/videos, 30 s, CC-BY 4.0; windows of 8
 consecutive frames at 12.5 fps), `noise`.
@@ -107,10 +107,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1])
     parser.add_argument("--only", nargs="*", choices=["astronaut", "car-video", "noise"])
-    parser.add_argument("--clips", type=int, default=12_800, help="training clips per run (the budget)")
-    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--clips", type=int, default=4_800, help="training clips per run (the budget)")
+    parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch_size", type=int, default=32)
-    parser.add_argument("--eval_limit", type=int, default=2000)
+    parser.add_argument("--eval_limit", type=int, default=1000)
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     train_teacher()
