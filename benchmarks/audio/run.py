@@ -38,14 +38,14 @@ import glob
 import json
 import os
 import pathlib
-import resource
 import shutil
-import subprocess
 import sys
-import time
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-RESULTS = REPO / "benchmarks" / "results"
+sys.path.insert(0, str(REPO))
+
+from benchmarks.cli_runs import RESULTS, aip, record, row  # noqa: E402
+
 RUNS = REPO / "benchmarks" / "runs" / "audio"
 TEACHER = REPO / "zoo" / "fsdd-teacher-audio_cnn"
 MUSIC = pathlib.Path("/usr/share/asterisk/moh/reno_project-system.wav")
@@ -55,22 +55,6 @@ SEEDS = (0, 1)
 CROPS = 20_480  # the budget of the main table
 TEACHER_ARGS = ["--modality=audio", "--data=fsdd", "--arch=audio_cnn", "--epochs=25", "--batch_size=64",
                 "--learning_rate=0.005"]
-
-
-def aip(*args, log=None):
-    """Runs `python -m aip_keras.cli ...`; returns (wall seconds, CPU seconds of the child)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.time()
-    command = [sys.executable, "-m", "aip_keras.cli", *args]
-    print("$ aip " + " ".join(args), flush=True)
-    with open(log, "w") if log else open(os.devnull, "w") as out:
-        result = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
-    if result.returncode:
-        tail = pathlib.Path(log).read_text()[-2000:] if log else ""
-        raise SystemExit(f"aip {args[0]} failed ({result.returncode}):\n{tail}")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return time.time() - start, cpu
 
 
 def speech_clip():
@@ -93,19 +77,6 @@ def sources():
     return {"music": str(MUSIC), "speech": str(speech_clip()), "noise": "noise"}
 
 
-def record(name, row):
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps(row, indent=2, sort_keys=True) + "\n")
-    print(f"wrote {path.relative_to(REPO)}")
-
-
-def common(run, command, wall, cpu):
-    env = run["environment"]
-    return {"task": "fsdd", "modality": "audio", "machine": env["machine"], "git_commit": env["git_commit"],
-            "command": "aip " + " ".join(command), "wall_seconds": round(wall, 1), "cpu_seconds": round(cpu, 1)}
-
-
 def train_teacher(retrain):
     command = ["train-teacher", *TEACHER_ARGS, f"--output={TEACHER.relative_to(REPO)}"]
     if TEACHER.exists() and not retrain:
@@ -116,12 +87,10 @@ def train_teacher(retrain):
     RUNS.mkdir(parents=True, exist_ok=True)
     wall, cpu = aip(*command, log=RUNS / "teacher.log")
     run = json.loads((TEACHER / "run.json").read_text())
-    row = common(run, command, wall, cpu)
-    row.update(kind="teacher", teacher=str(TEACHER.relative_to(REPO)), student_arch="audio_cnn", source="real-train",
-               seed=run["config"]["seed"], budget_cpu_minutes=round(cpu / 60, 1), epochs=run["config"]["epochs"],
-               samples_seen=None, teacher_accuracy=run["test_accuracy"], student_accuracy=run["test_accuracy"],
-               agreement=1.0, num_test_examples=run["num_test_examples"], sample_rate=run["sample_rate"])
-    record("fsdd-audio-teacher-audio_cnn-seed0", row)
+    record("fsdd-audio-teacher-audio_cnn-seed0",
+           row(run, command, wall, cpu, task="fsdd", modality="audio", teacher=str(TEACHER.relative_to(REPO)),
+               student_arch="audio_cnn", seed=run["config"]["seed"], budget_cpu_minutes=round(cpu / 60, 1),
+               epochs=run["config"]["epochs"], sample_rate=run["sample_rate"]))
 
 
 def distill(name, clip, seed, args):
@@ -140,16 +109,12 @@ def distill(name, clip, seed, args):
                "--val_limit=300", f"--output_dir={out.relative_to(REPO)}"]
     wall, cpu = aip(*command, log=RUNS / f"{tag}.log")
     run = json.loads((out / "run.json").read_text())
-    row = common(run, command, wall, cpu)
-    row.update(kind="distill", teacher=str(TEACHER.relative_to(REPO)), student_arch="audio_cnn", source=name,
-               source_file=clip, source_seconds=round(run["source_seconds"], 1), seed=seed,
-               budget_cpu_minutes=round(cpu / 60, 1), budget_crops=args.crops, samples_seen=run["samples_seen"],
-               train_seconds=round(run["train_seconds"], 1), stopped_by_time_budget=run["stopped_by_time_budget"],
-               teacher_accuracy=run["teacher_accuracy"], student_accuracy=run["student_accuracy"],
-               agreement=run["agreement"], num_test_examples=run["metrics"]["num_examples"],
-               temperature=args.temperature, sample_rate=run["sample_rate"])
-    row["run_dir"] = str(out.relative_to(REPO))
-    record(f"fsdd-audio-distill-{tag}", row)
+    record(f"fsdd-audio-distill-{tag}",
+           row(run, command, wall, cpu, task="fsdd", modality="audio", teacher=str(TEACHER.relative_to(REPO)),
+               student_arch="audio_cnn", source=name, source_file=clip,
+               source_seconds=round(run["source_seconds"], 1), seed=seed, budget_cpu_minutes=round(cpu / 60, 1),
+               budget_crops=args.crops, temperature=args.temperature, sample_rate=run["sample_rate"],
+               run_dir=str(out.relative_to(REPO))))
 
 
 def publish_best():

@@ -32,9 +32,8 @@ import sys
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.audio.run import aip  # noqa: E402  (runs the aip CLI, returns wall and CPU seconds)
+from benchmarks.cli_runs import RESULTS, aip, record, row  # noqa: E402
 
-RESULTS = REPO / "benchmarks" / "results"
 RUNS = REPO / "benchmarks" / "runs" / "video"
 TEACHER = REPO / "zoo" / "cifar10_clips-teacher-video_cnn"
 TEACHER_ARGS = ["--modality=video", "--data=cifar10_clips", "--arch=video_cnn", "--frames=4", "--frame_stride=2",
@@ -50,18 +49,9 @@ def sources():
     return {"astronaut": "astronaut", "car-video": str(video), "noise": "noise"}
 
 
-def record(name, row):
-    from aip_keras.atomic import write_json
-
-    write_json(RESULTS / f"{name}.json", row)
-    print(f"wrote benchmarks/results/{name}.json", flush=True)
-
-
-def common(run, command, wall, cpu):
-    env = run["environment"]
-    return {"task": "cifar10-clips", "modality": "video", "machine": env["machine"], "git_commit": env["git_commit"],
-            "command": "aip " + " ".join(command), "wall_seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
-            "budget_cpu_minutes": round(cpu / 60 / (os.cpu_count() or 1), 1)}
+def common(cpu):
+    """Fields every video row has: the budget in machine-minutes (CPU seconds over the cores)."""
+    return {"task": "cifar10-clips", "modality": "video", "budget_cpu_minutes": round(cpu / 60 / (os.cpu_count() or 1), 1)}
 
 
 def train_teacher():
@@ -72,12 +62,9 @@ def train_teacher():
     RUNS.mkdir(parents=True, exist_ok=True)
     wall, cpu = aip(*command, log=RUNS / "teacher.log")
     run = json.loads((TEACHER / "run.json").read_text())
-    row = common(run, command, wall, cpu)
-    row.update(kind="teacher", teacher=str(TEACHER.relative_to(REPO)), arch="video_cnn", student_arch="video_cnn",
-               source="real-train", seed=0, samples_seen=None, test_accuracy=run["test_accuracy"],
-               teacher_accuracy=run["test_accuracy"], student_accuracy=run["test_accuracy"], agreement=1.0,
-               num_test_examples=run["num_test_examples"])
-    record("cifar10-clips-teacher-video_cnn", row)
+    record("cifar10-clips-teacher-video_cnn",
+           row(run, command, wall, cpu, **common(cpu), teacher=str(TEACHER.relative_to(REPO)), arch="video_cnn",
+               student_arch="video_cnn", seed=0))
 
 
 def distill(name, source, seed, args):
@@ -93,14 +80,10 @@ def distill(name, source, seed, args):
                "--val_limit=1000", f"--output_dir={out.relative_to(REPO)}"]
     wall, cpu = aip(*command, log=RUNS / f"{tag}.log")
     run = json.loads((out / "run.json").read_text())
-    row = common(run, command, wall, cpu)
-    row.update(kind="distill", teacher=str(TEACHER.relative_to(REPO)), student_arch="video_cnn", source=name,
-               source_file=source, seed=seed, budget_clips=args.clips, samples_seen=run["samples_seen"],
-               train_seconds=round(run["train_seconds"], 1), teacher_accuracy=run["teacher_accuracy"],
-               student_accuracy=run["student_accuracy"], agreement=run["agreement"],
-               num_test_examples=run["metrics"]["num_examples"], eval_windows=run["eval_windows"],
-               run_dir=str(out.relative_to(REPO)))
-    record(f"cifar10-clips-distill-{tag}", row)
+    record(f"cifar10-clips-distill-{tag}",
+           row(run, command, wall, cpu, **common(cpu), teacher=str(TEACHER.relative_to(REPO)),
+               student_arch="video_cnn", source=name, source_file=source, seed=seed, budget_clips=args.clips,
+               eval_windows=run["eval_windows"], run_dir=str(out.relative_to(REPO))))
 
 
 def main():
