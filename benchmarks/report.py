@@ -3,10 +3,11 @@
     python benchmarks/report.py            # after reproduce.py / throughput.py
 
 Tables (never typed by hand): teachers, Table 1 per task and budget (mean,
-sample standard deviation and range over seeds), CIFAR-10 ablations, and
-throughput. Figures: validation accuracy vs training machine-minutes per
-source (one line per seed), ablation bars and curves, and a grid of 32 px
-patches per source image (what the student sees). Text written in
+sample standard deviation and range over seeds), the teacher's class histogram
+per source, CIFAR-10 ablations, and throughput. Figures: validation accuracy vs
+training machine-minutes per source (one line per seed), the class histograms,
+ablation bars and curves, and a grid of 32 px patches per source image (what
+the student sees). Text written in
 `docs/results.md` below the line `<!-- notes: kept by report.py -->` survives
 regeneration. Rows of other modalities (e.g. audio) are left to their own reports.
 """
@@ -251,6 +252,66 @@ def tuning_section(rows, figures):
     return lines, written
 
 
+def teacher_view_section(rows, figures):
+    """Per task: the teacher's class histogram on each source's training inputs (benchmarks/teacher_view.py),
+    beside the Table 1 students; returns (lines, files written)."""
+    from scipy import stats
+
+    lines, written = [], []
+    for view in sorted((r for r in rows if r["kind"] == "teacher_view"), key=lambda r: r["task"]):
+        task, names = view["task"], view["class_names"]
+        students = [r for r in rows if r["kind"] == "distill" and r["task"] == task and r.get("variant") == "baseline"]
+        budget = min((float(r["budget_cpu_minutes"]) for r in students), default=None)
+        accuracy = {s[0]: statistics.fmean(r["student_accuracy"] for r in rs) for s, rs in
+                    _group([r for r in students if float(r["budget_cpu_minutes"]) == budget], "source").items()}
+        sources = sorted(view["sources"], key=_source_order)
+        lines += [f"## What the teacher names: {task}", "",
+                  f"`{view['command']}`: the frozen teacher `{view['teacher']}` on {view['samples_per_source']:,} "
+                  f"training inputs per source, drawn as a seed-0 run draws them ({view['policy']}). Coverage: the "
+                  "entropy of the histogram of its top-1 classes over log(classes), 1 when it names every class "
+                  "equally often; a student cannot learn classes its teacher never names. Confidence: the mean "
+                  "top-1 softmax probability.", "",
+                  f"| source | coverage | confidence | most named class (share) | classes named by ≥ 1% | "
+                  f"student top-1 % (Table 1, {_budget(budget) if budget else '–'} min) |",
+                  "|---|---|---|---|---|---|"]
+        for source in sources:
+            v = view["sources"][source]
+            top = max(range(len(names)), key=lambda k: v["classes"][k])
+            named = sum(share >= 0.01 for share in v["classes"])
+            student = _pct(accuracy[source]) if source in accuracy else "–"
+            lines.append(f"| {source} | {v['coverage']:.2f} | {v['confidence']:.2f} | {names[top]} "
+                         f"({_pct(v['classes'][top])}%) | {named} of {len(names)} | {student} |")
+        paired = [(view["sources"][s]["coverage"], accuracy[s]) for s in sources if s in accuracy and s != "real-train"]
+        if len(paired) >= 3:
+            coverage, student = zip(*paired)
+            # Exact one-sided permutation p-value: with 4 sources scipy's asymptotic p is meaningless.
+            test = stats.permutation_test((coverage,), lambda x: stats.spearmanr(x, student).statistic,
+                                          permutation_type="pairings", alternative="greater")
+            lines += ["", f"Spearman rank correlation between coverage and student accuracy over the "
+                      f"{len(paired)} single-datum sources: ρ = {test.statistic:.2f} (exact one-sided permutation "
+                      f"p = {test.pvalue:.3f}: the chance of a rank agreement at least this good among all "
+                      f"{math.factorial(len(paired))} orderings)."]
+        plt = _plt()
+        fig, ax = plt.subplots(figsize=(0.55 * len(names) + 2.2, 0.42 * len(sources) + 1.6))
+        shares = [[100 * share for share in view["sources"][s]["classes"]] for s in sources]
+        ax.imshow(shares, cmap="Blues", vmin=0, vmax=100, aspect="auto")
+        for i, row in enumerate(shares):
+            for k, share in enumerate(row):
+                ax.text(k, i, f"{share:.0f}", ha="center", va="center", fontsize=6,
+                        color="white" if share > 50 else "black")
+        ax.set_xticks(range(len(names)), names, rotation=45, ha="right", fontsize=7)
+        ax.set_yticks(range(len(sources)), [f"{s} ({view['sources'][s]['coverage']:.2f})" for s in sources],
+                      fontsize=7)
+        ax.set_title(f"{task}: % of training inputs the teacher calls each class (coverage)", fontsize=8)
+        fig.tight_layout()
+        path = pathlib.Path(figures) / f"teacher-view-{task}.png"
+        _save(fig, path)
+        plt.close(fig)
+        written.append(path)
+        lines += ["", f"![teacher view](figures/{path.name})", ""]
+    return lines, written
+
+
 def throughput_table(rows):
     rows = sorted((r for r in rows if r["kind"] == "throughput"), key=lambda r: (r.get("measure", ""), r["name"]))
     if not rows:
@@ -414,10 +475,13 @@ def build(results_dir=RESULTS_DIR, doc=DOC, figures=FIGURES, grid_sources=GRID_S
              "Generated by `python benchmarks/report.py` from `benchmarks/results/*.json` (one file per run, "
              "each with the exact command that reruns it); do not edit the tables by hand. Runs: "
              "`python benchmarks/reproduce.py --suite=table1_cifar10|table1_fashion_mnist|ablations|all` and "
-             "`python benchmarks/throughput.py`; the augmentation search: `python benchmarks/tune.py`.", ""]
+             "`python benchmarks/throughput.py`; the teacher's view of each source: "
+             "`python benchmarks/teacher_view.py`; the augmentation search: `python benchmarks/tune.py`.", ""]
     tune_lines, tune_files = tuning_section(rows, figures)
-    written += tune_files
-    lines += teacher_table(rows) + table1(rows) + ablation_table(rows) + tune_lines + throughput_table(rows)
+    view_lines, view_files = teacher_view_section(rows, figures)
+    written += tune_files + view_files
+    lines += (teacher_table(rows) + table1(rows) + view_lines + ablation_table(rows) + tune_lines
+              + throughput_table(rows))
     if grid_sources:
         lines += ["## Source images as the student sees them", "",
                   "64 patches of each source at 32 px (the 2020 chain, stream seed 0):", ""]

@@ -1,6 +1,7 @@
 """The reproduction harness (benchmarks/) on a budget of seconds, and the report from synthetic rows."""
 
 import json
+import math
 import pathlib
 import sys
 
@@ -10,7 +11,7 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from aip_keras import jobs  # noqa: E402
-from benchmarks import harness, report  # noqa: E402
+from benchmarks import harness, report, teacher_view  # noqa: E402
 
 # The fields every run carries (shared/design.md, "Results format").
 DESIGN_FIELDS = {"task", "modality", "kind", "teacher", "student_arch", "source", "seed", "budget_cpu_minutes",
@@ -55,6 +56,20 @@ def test_run_on_a_tiny_budget_writes_one_json_and_resumes(tiny_teacher, tmp_path
     assert (runs / "rates.json").is_file() and (runs / row["run_id"] / "student.keras").is_file()
     again, ran = harness.run(spec, 0.03, results_dir=results, runs_dir=runs)  # exists: skipped
     assert not ran and again == row
+
+
+def test_teacher_view_counts_the_classes_the_teacher_names(tiny_teacher):
+    row = teacher_view.view("fashion_mnist", samples=128, batch_size=64, teacher=str(tiny_teacher))
+    assert row["kind"] == "teacher_view" and row["teacher"] == str(tiny_teacher)
+    assert set(row["sources"]) == set(harness.SOURCES) and len(row["class_names"]) == 10
+    for source, view in row["sources"].items():
+        assert view["samples"] == 128 and len(view["classes"]) == 10
+        assert sum(view["classes"]) == pytest.approx(1.0, abs=1e-3)
+        entropy = -sum(p * math.log(p) for p in view["classes"] if p > 0)
+        assert view["coverage"] == pytest.approx(entropy / math.log(10), abs=1e-3)
+        assert 0.1 <= view["confidence"] <= 1.0
+    # A trained teacher names nearly every class on its own training images.
+    assert row["sources"]["real-train"]["coverage"] > 0.8
 
 
 def test_config_checks():
@@ -123,6 +138,14 @@ def test_report_builds_markdown_and_figures(tmp_path):
                "load_average": [2.0, 2.0, 2.0], "teacher": "t", "student_arch": "s"},
         "audio": {"task": "fsdd", "modality": "audio", "kind": "distill"},  # another report's row
         "tune": _tune_row(),
+        "n0": _distill_row("cifar10", "noise", 0, 0.2),
+        "h0": _distill_row("cifar10", "hubble_deep_field", 0, 0.1),
+        "view": {"task": "cifar10", "modality": "image", "kind": "teacher_view", "teacher": "zoo/cifar10-teacher",
+                 "class_names": ["cat", "dog"], "samples_per_source": 100, "policy": "cifar",
+                 "command": "python benchmarks/teacher_view.py",
+                 "sources": {s: {"classes": c, "coverage": v, "confidence": 0.9, "samples": 100} for s, c, v in (
+                     ("real-train", [0.5, 0.5], 1.0), ("astronaut", [0.7, 0.3], 0.88),
+                     ("hubble_deep_field", [0.995, 0.005], 0.05), ("noise", [0.9, 0.1], 0.47))}},
     }
     for rank, seed, acc in ((1, 0, 0.5), (1, 1, 0.52), (2, 0, 0.42), (3, 0, 0.41)):
         rows[f"tuned{rank}-{seed}"] = {**_distill_row("cifar10", "astronaut", seed, acc, variant=f"tuned{rank}",
@@ -144,12 +167,17 @@ def test_report_builds_markdown_and_figures(tmp_path):
     assert "| tuned1 (trial 01) | 44.0 | 50.0 | 52.0 | 51.0 |" in text
     assert "over 4 policies: ρ = 1.00" in text  # proxy 30 < 35 < 40 < 44 ranks as full 40 < 41 < 42 < 50
     assert "Tuned" not in text.split("## Augmentation search")[0]  # tuned runs stay out of Table 1
+    assert "## What the teacher names: cifar10" in text
+    assert "| astronaut | 0.88 | 0.90 | cat (70.0%) | 2 of 2 | 42.5 |" in text
+    assert "| hubble_deep_field | 0.05 | 0.90 | cat (99.5%) | 1 of 2 | 10.0 |" in text
+    assert "over the 3 single-datum sources: ρ = 1.00 (exact one-sided permutation p = 0.167" in text  # 1 of 3!
     for path in written:
         assert pathlib.Path(path).stat().st_size > 0
     assert {p.name for p in figures.iterdir()} == {
         "cifar10-1min-accuracy-vs-minutes.png", "ablations-cifar10-1min-astronaut-bars.png",
         "ablations-cifar10-1min-astronaut-curves.png", "patches-astronaut.png", "tune-cifar10-astronaut-trials.png",
-        "tune-cifar10-astronaut-effects.png", "tune-cifar10-astronaut-proxy-vs-full.png"}
+        "tune-cifar10-astronaut-effects.png", "tune-cifar10-astronaut-proxy-vs-full.png",
+        "teacher-view-cifar10.png"}
     doc.write_text(doc.read_text() + "my analysis\n")  # notes below the marker survive
     report.build(results, doc, figures, grid_sources=())
     assert doc.read_text().endswith(report.NOTES_MARKER + "\nmy analysis\n")

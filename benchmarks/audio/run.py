@@ -118,10 +118,9 @@ def distill(name, clip, seed, args):
 
 
 def publish_best():
-    """Copies the best distilled student to zoo/fsdd-audio_cnn-from-<clip>/ (Keras folder + run.json)."""
-    import keras
-
-    import aip_keras.sources  # noqa: F401  (registers LogMel / SpecAugment)
+    """Makes the best distilled student the zoo entry `zoo/fsdd-audio_cnn-from-<clip>/` (model, run.json, card,
+    index); an entry already made from that run is left as it is."""
+    from aip_keras import zoo
 
     rows = [json.loads(p.read_text()) for p in RESULTS.glob("fsdd-audio-distill-*.json")]
     if not rows:
@@ -129,12 +128,13 @@ def publish_best():
     best = max(rows, key=lambda r: r["student_accuracy"])
     run_dir = REPO / best.get("run_dir", f"benchmarks/runs/audio/{best['source']}-seed{best['seed']}")
     target = REPO / "zoo" / f"fsdd-audio_cnn-from-{best['source']}"
-    if target.exists():
-        shutil.rmtree(target)
-    keras.saving.load_model(run_dir / "student.keras").save(target, zipped=False)
-    shutil.copy(run_dir / "run.json", target / "run.json")
+    if (target / "run.json").is_file() and (target / "run.json").read_text() == (run_dir / "run.json").read_text():
+        print(f"{target.relative_to(REPO)} is already the best student ({best['student_accuracy']:.4f})")
+        return
+    shutil.rmtree(target, ignore_errors=True)
+    zoo.write_entry(target, kind="student", from_run=run_dir)
     print(f"best student ({best['source']}, seed {best['seed']}, accuracy {best['student_accuracy']:.4f}) "
-          f"-> {target.relative_to(REPO)}")
+          f"-> {target.relative_to(REPO)} (card and index updated)")
 
 
 def main():
