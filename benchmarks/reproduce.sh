@@ -1,7 +1,8 @@
 #!/bin/bash
 # Every command behind the committed image results (docs/results.md), in the order they ran on the
-# project's 2-core CPU box (no GPU, shared; about 4 h of machine time in all). Each finished run is
-# a JSON in benchmarks/results/ and is skipped when this script runs again. Logs go to logs/.
+# project's 2-core CPU box (no GPU, shared; about 4 h of machine time in all). Every result is a JSON
+# in benchmarks/results/. Run again, reproduce.py skips the runs whose JSON exists; throughput.py,
+# tune.py and teacher_view.py measure again. Logs go to logs/.
 #
 # Left out on purpose: `coffee` in Table 1 (time; three photos remain) and the bf16 ablation
 # (8x slower on this AVX2 CPU: benchmarks/results/throughput-*bf16*.json).
