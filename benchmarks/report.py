@@ -167,6 +167,16 @@ def ablation_table(rows):
     return lines
 
 
+def _rank_agreement(x, y):
+    """Spearman's rho of x and y and its exact one-sided permutation p-value (all len(x)! pairings): with the
+    4-6 points these sections rank, scipy's asymptotic p-value is meaningless."""
+    from scipy import stats
+
+    test = stats.permutation_test((x,), lambda xs: stats.spearmanr(xs, y).statistic, permutation_type="pairings",
+                                  alternative="greater")
+    return test.statistic, test.pvalue
+
+
 def _tuned_policies(tune, rows):
     """(name, proxy score, {seed: test accuracy}) for the default policy and each re-run tuned policy."""
     budget = None
@@ -192,8 +202,6 @@ def _tuned_policies(tune, rows):
 
 def tuning_section(rows, figures):
     """The KerasTuner search (kind `tune`) and its full-budget re-runs; returns (lines, files written)."""
-    from scipy import stats
-
     from aip_keras import tuning
 
     lines, written = [], []
@@ -231,9 +239,11 @@ def tuning_section(rows, figures):
             lines.append(f"| {name} | {_pct(proxy) if proxy is not None else '–'} | {cells[0]} | {cells[1]} | {mean} |")
         paired = [(proxy, full[0]) for _, proxy, full in policies if proxy is not None and 0 in full]
         if len(paired) >= 3:
-            rho, p_value = stats.spearmanr(*zip(*paired))
+            rho, p_value = _rank_agreement(*zip(*paired))
             lines += ["", f"Spearman rank correlation between proxy and full-budget (seed 0) scores over "
-                      f"{len(paired)} policies: ρ = {rho:.2f} (p = {p_value:.2f}).", ""]
+                      f"{len(paired)} policies: ρ = {rho:.2f} (exact one-sided permutation p = {p_value:.3f}: the "
+                      f"chance of a rank agreement at least this good among all {math.factorial(len(paired))} "
+                      "orderings).", ""]
             plt = _plt()
             fig, ax = plt.subplots(figsize=(4.6, 3.6))
             for (name, proxy, full) in policies:
@@ -255,8 +265,6 @@ def tuning_section(rows, figures):
 def teacher_view_section(rows, figures):
     """Per task: the teacher's class histogram on each source's training inputs (benchmarks/teacher_view.py),
     beside the Table 1 students; returns (lines, files written)."""
-    from scipy import stats
-
     lines, written = [], []
     for view in sorted((r for r in rows if r["kind"] == "teacher_view"), key=lambda r: r["task"]):
         task, names = view["task"], view["class_names"]
@@ -283,13 +291,10 @@ def teacher_view_section(rows, figures):
                          f"({_pct(v['classes'][top])}%) | {named} of {len(names)} | {student} |")
         paired = [(view["sources"][s]["coverage"], accuracy[s]) for s in sources if s in accuracy and s != "real-train"]
         if len(paired) >= 3:
-            coverage, student = zip(*paired)
-            # Exact one-sided permutation p-value: with 4 sources scipy's asymptotic p is meaningless.
-            test = stats.permutation_test((coverage,), lambda x: stats.spearmanr(x, student).statistic,
-                                          permutation_type="pairings", alternative="greater")
+            rho, p_value = _rank_agreement(*zip(*paired))
             lines += ["", f"Spearman rank correlation between coverage and student accuracy over the "
-                      f"{len(paired)} single-datum sources: ρ = {test.statistic:.2f} (exact one-sided permutation "
-                      f"p = {test.pvalue:.3f}: the chance of a rank agreement at least this good among all "
+                      f"{len(paired)} single-datum sources: ρ = {rho:.2f} (exact one-sided permutation "
+                      f"p = {p_value:.3f}: the chance of a rank agreement at least this good among all "
                       f"{math.factorial(len(paired))} orderings)."]
         plt = _plt()
         fig, ax = plt.subplots(figsize=(0.55 * len(names) + 2.2, 0.42 * len(sources) + 1.6))

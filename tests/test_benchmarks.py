@@ -167,7 +167,7 @@ def test_report_builds_markdown_and_figures(tmp_path):
     assert "## Augmentation search: cifar10 from `astronaut` (KerasTuner)" in text
     assert "| default (paper policy) | 30.0 | 40.0 | 45.0 | 42.5 |" in text
     assert "| tuned1 (trial 01) | 44.0 | 50.0 | 52.0 | 51.0 |" in text
-    assert "over 4 policies: ρ = 1.00" in text  # proxy 30 < 35 < 40 < 44 ranks as full 40 < 41 < 42 < 50
+    assert "over 4 policies: ρ = 1.00 (exact one-sided permutation p = 0.042" in text  # proxy 30 < 35 < 40 < 44 ranks as full 40 < 41 < 42 < 50
     assert "Tuned" not in text.split("## Augmentation search")[0]  # tuned runs stay out of Table 1
     assert "## What the teacher names: cifar10" in text
     assert "| astronaut | 0.88 | 0.90 | cat (70.0%) | 2 of 2 | 42.5 |" in text
