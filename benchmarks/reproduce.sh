@@ -1,6 +1,6 @@
 #!/bin/bash
 # Every command behind the committed image results (docs/results.md), in the order they ran on the
-# project's 2-core CPU box (no GPU, shared; about 4 h of machine time in all). Every result is a JSON
+# project's 2-core CPU box (no GPU, shared; about 5.5 h of machine time in all). Every result is a JSON
 # in benchmarks/results/. Run again, reproduce.py skips the runs whose JSON exists; throughput.py,
 # tune.py and teacher_view.py measure again. Logs go to logs/.
 #
