@@ -168,13 +168,14 @@ def ablation_table(rows):
 
 
 def _rank_agreement(x, y):
-    """Spearman's rho of x and y and its exact one-sided permutation p-value (all len(x)! pairings): with the
-    4-6 points these sections rank, scipy's asymptotic p-value is meaningless."""
+    """Spearman's rho of x and y, and the sentence that reports it with its exact one-sided permutation p-value
+    (all len(x)! pairings): with the 4-6 points these sections rank, scipy's asymptotic p-value is meaningless."""
     from scipy import stats
 
     test = stats.permutation_test((x,), lambda xs: stats.spearmanr(xs, y).statistic, permutation_type="pairings",
                                   alternative="greater")
-    return test.statistic, test.pvalue
+    return test.statistic, (f"ρ = {test.statistic:.2f} (exact one-sided permutation p = {test.pvalue:.3f}: the chance "
+                            f"of a rank agreement at least this good among all {math.factorial(len(x))} orderings)")
 
 
 def _tuned_policies(tune, rows):
@@ -239,11 +240,9 @@ def tuning_section(rows, figures):
             lines.append(f"| {name} | {_pct(proxy) if proxy is not None else '–'} | {cells[0]} | {cells[1]} | {mean} |")
         paired = [(proxy, full[0]) for _, proxy, full in policies if proxy is not None and 0 in full]
         if len(paired) >= 3:
-            rho, p_value = _rank_agreement(*zip(*paired))
+            rho, agreement = _rank_agreement(*zip(*paired))
             lines += ["", f"Spearman rank correlation between proxy and full-budget (seed 0) scores over "
-                      f"{len(paired)} policies: ρ = {rho:.2f} (exact one-sided permutation p = {p_value:.3f}: the "
-                      f"chance of a rank agreement at least this good among all {math.factorial(len(paired))} "
-                      "orderings).", ""]
+                      f"{len(paired)} policies: {agreement}.", ""]
             plt = _plt()
             fig, ax = plt.subplots(figsize=(4.6, 3.6))
             for (name, proxy, full) in policies:
@@ -291,11 +290,9 @@ def teacher_view_section(rows, figures):
                          f"({_pct(v['classes'][top])}%) | {named} of {len(names)} | {student} |")
         paired = [(view["sources"][s]["coverage"], accuracy[s]) for s in sources if s in accuracy and s != "real-train"]
         if len(paired) >= 3:
-            rho, p_value = _rank_agreement(*zip(*paired))
+            _, agreement = _rank_agreement(*zip(*paired))
             lines += ["", f"Spearman rank correlation between coverage and student accuracy over the "
-                      f"{len(paired)} single-datum sources: ρ = {rho:.2f} (exact one-sided permutation "
-                      f"p = {p_value:.3f}: the chance of a rank agreement at least this good among all "
-                      f"{math.factorial(len(paired))} orderings)."]
+                      f"{len(paired)} single-datum sources: {agreement}."]
         plt = _plt()
         fig, ax = plt.subplots(figsize=(0.55 * len(names) + 2.2, 0.42 * len(sources) + 1.6))
         shares = [[100 * share for share in view["sources"][s]["classes"]] for s in sources]
