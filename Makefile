@@ -2,7 +2,7 @@
 PYTHON ?= python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install demo test-data test
+.PHONY: install demo test-data test dist
 
 install:
 	$(PYTHON) -m pip install -q -e ".[test]"
@@ -17,3 +17,7 @@ test-data:
 
 test: install test-data
 	$(PYTHON) -m pytest -q
+
+# The release artefacts: the sdist, then a wheel built from it (tests/test_packaging.py checks the same flow).
+dist: install
+	$(PYTHON) -m build --outdir dist

@@ -3,10 +3,15 @@
 Distil a pretrained classifier (the teacher) into a freshly initialised
 student using nothing but heavily augmented crops of a single datum.
 
-Sub-modules are imported lazily so that `import aip_keras` stays cheap:
+Sub-modules are imported lazily so that `import aip_keras` stays cheap (and
+the `aip` command can start TensorFlow quietly):
 
     import aip_keras
     distiller = aip_keras.Distiller(teacher, student, temperature=8.0)
+
+A saved audio model carries the custom `LogMel` / `SpecAugment` layers; import
+`aip_keras.front_end` before `keras.saving.load_model` to register them.
+See `docs/architecture.md` for the layers of the package.
 """
 
 import importlib
@@ -17,10 +22,13 @@ _LAZY = {
     "Distiller": "aip_keras.distiller",
     "DistillationLoss": "aip_keras.losses",
     "InputSpec": "aip_keras.input_spec",
+    "DistillConfig": "aip_keras.config",
+    "TeacherConfig": "aip_keras.config",
 }
 _SUBMODULES = {
-    "augment", "datasets", "distiller", "evaluate", "input_spec", "losses",
-    "models", "sources", "teachers", "cli", "callbacks", "jobs", "zoo",
+    "atomic", "augment", "callbacks", "cli", "config", "datasets", "decode", "distiller", "evaluate",
+    "front_end", "input_spec", "jobs", "losses", "model_facts", "models", "plots", "sources", "teachers",
+    "tuning", "utils", "zoo",
 }
 
 

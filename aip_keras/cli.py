@@ -11,6 +11,7 @@
 with exit status 1; nothing partial is left behind.
 """
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -20,7 +21,39 @@ import time
 
 from absl import app, flags
 
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Sends file descriptor 2 to /dev/null: TensorFlow's C++ start-up lines (absl, oneDNN, CUDA probes) bypass
+    Python logging and TF_CPP_MIN_LOG_LEVEL. Python errors raised inside still print: the fd is restored first."""
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(devnull)
+        os.close(saved)
+
+
+# Only the CLI starts TensorFlow quietly; `import aip_keras` (the library) leaves its logging alone.
+with _native_stderr_silenced():
+    import tensorflow as tf
+
+    tf.config.list_physical_devices("GPU")
+
+from aip_keras import atomic, augment, datasets, jobs, sources, teachers, tuning, zoo  # noqa: E402
+from aip_keras.config import RECIPES, DistillConfig, TeacherConfig  # noqa: E402
+from aip_keras.evaluate import compare, format_comparison  # noqa: E402
+from aip_keras.input_spec import spec_for_model  # noqa: E402
+from aip_keras.plots import save_image_grid  # noqa: E402
+from aip_keras.sources.video import temporal_windows  # noqa: E402
+
 FLAGS = flags.FLAGS
+# How each modality names its labelled test examples and its training samples.
+EXAMPLES = {"image": "images", "audio": "clips", "video": "videos"}
+SAMPLES = {"image": "patches", "audio": "crops", "video": "clips"}
 
 
 def _define_from_dataclass(cls, help_texts, skip=()):
@@ -80,11 +113,11 @@ DISTILL_HELP = {
     "optimizer": "adam, adamw or sgd",
     "schedule": "learning-rate schedule: cosine or constant",
     "mixed_precision": "train in mixed_bfloat16 (faster on recent CPUs)",
-    "modality": "image, audio or video; video swaps in the zoo's CIFAR-10-clips teacher, video_cnn, "
-    "cifar10_clips, the 'video' policy and temperature 5 (source: a photo, 'noise' or a video file); "
-    "audio swaps options left at their image defaults for the audio recipe: "
-    "the zoo's FSDD teacher, audio_cnn, a music clip, fsdd, the 'audio' augmentation, temperature 4, "
-    "learning_rate 4e-3, batch_size 32 (source: a WAV/FLAC/OGG path or 'noise')",
+    "modality": "image, audio or video; the modality's recipe fills the flags you do not give (a flag you "
+    "give always wins). video: the zoo's CIFAR-10-clips teacher, video_cnn, cifar10_clips, the 'video' policy, "
+    "temperature 5 (source: a photo, 'noise' or a video file); audio: the zoo's FSDD teacher, audio_cnn, the "
+    "bundled speech clip, fsdd, the 'audio' augmentation, temperature 4, learning_rate 4e-3, batch_size 32 "
+    "(source: a WAV/FLAC/OGG path, 'speech_prompts' or 'noise')",
     "sample_rate": "audio: the teacher's sample rate (0: read from its LogMel layer)",
     "crop_seconds": "audio: crop length in seconds (0: the teacher's input length)",
     "frame_stride": "video: source clips have frames x frame_stride frames; the policy keeps every "
@@ -94,34 +127,36 @@ DISTILL_HELP = {
 
 
 def define_distill():
-    from aip_keras.jobs import DistillConfig
-
     _define_from_dataclass(DistillConfig, DISTILL_HELP)
     flags.DEFINE_string("config", None, "JSON config (or a run.json) to start from; flags override it")
     flags.DEFINE_string("output_dir", None, "folder for student.keras, run.json, logs (default: "
                         "runs/distill-<time>); rerun with the same folder to resume an interrupted run")
+    flags.DEFINE_boolean("print_config", False, "print the resolved config (flags, --config and the modality's "
+                         "recipe) as JSON and exit without running")
 
 
 def _distill_config():
     """The DistillConfig of --config (if given) overridden by the flags present."""
-    from aip_keras.jobs import DistillConfig
 
     base = DistillConfig.from_file(FLAGS.config).to_dict() if FLAGS.config else {}
-    present = _values_from_flags(DistillConfig, only_present=bool(FLAGS.config))
-    return DistillConfig.from_dict({**base, **present} if FLAGS.config else present)
+    # Only the flags given count as explicit: the modality recipe fills the rest.
+    return DistillConfig.from_dict({**base, **_values_from_flags(DistillConfig, only_present=True)})
 
 
 def main_distill(argv):
-    from aip_keras.jobs import run_distillation
 
     config = _distill_config()
+    if FLAGS.print_config:
+        print(json.dumps(config.to_dict(), indent=2))
+        return
     output_dir = FLAGS.output_dir or time.strftime("runs/distill-%Y%m%d-%H%M%S")
     print(f"aip distill: writing to {output_dir} (rerun with --output_dir={output_dir} to resume)")
-    result = run_distillation(config, output_dir)
+    result = jobs.run_distillation(config, output_dir)
     m = result["metrics"]
     print(f"\nteacher accuracy: {m['teacher_top1']:.4f}   student accuracy: {m['student_top1']:.4f}   "
-          f"agreement: {m['agreement']:.4f}   ({m['num_examples']} test images, {config.eval})")
-    print(f"wall time: {result['wall_seconds'] / 60:.1f} min ({result['samples_seen']:,} patches seen)")
+          f"agreement: {m['agreement']:.4f}   ({m['num_examples']} test {EXAMPLES[config.modality]}, {config.eval})")
+    print(f"wall time: {result['wall_seconds'] / 60:.1f} min ({result['samples_seen']:,} {SAMPLES[config.modality]} "
+          "seen)")
     print(f"student saved to {pathlib.Path(output_dir) / 'student.keras'}")
 
 
@@ -129,7 +164,8 @@ def define_evaluate():
     flags.DEFINE_string("student", None, "the student model (.keras file or model folder)")
     flags.DEFINE_string("teacher", None, "the teacher (same forms as aip distill --teacher); optional")
     flags.DEFINE_string("teacher_arch", "", "registry architecture of a .weights.h5 teacher")
-    flags.DEFINE_string("eval", "fashion_mnist", "labelled test set")
+    flags.DEFINE_string("eval", "fashion_mnist", "labelled test set (default per modality: fashion_mnist, fsdd, "
+                        "cifar10_clips)")
     flags.DEFINE_string("eval_split", "test", "split of the labelled set")
     flags.DEFINE_integer("eval_limit", 0, "a random subset of this size (0: all)")
     flags.DEFINE_integer("seed", 0, "seed of the random subset")
@@ -143,51 +179,36 @@ def define_evaluate():
 
 
 def main_evaluate(argv):
-    from aip_keras import datasets, teachers
-    from aip_keras.evaluate import compare, format_comparison
-    from aip_keras.input_spec import spec_for_model
-    from aip_keras import atomic
+    eval_name = FLAGS.eval if FLAGS["eval"].present else RECIPES[FLAGS.modality].get("eval", FLAGS.eval)
+    student, teacher, eval_set, how = EVALUATION_SETUPS[FLAGS.modality](eval_name)
+    data = eval_set.dataset(256, shuffle=True, seed=FLAGS.seed, limit=FLAGS.eval_limit or None)
+    results = compare(student, data, teacher=teacher, **how)
+    print(format_comparison(results))
+    if FLAGS.output:
+        atomic.write_json(FLAGS.output, results)
 
-    if FLAGS.modality == "audio":
-        return _evaluate_audio()
-    if FLAGS.modality == "video":
-        return _evaluate_video()
+
+def _image_evaluation(eval_name):
+    """Image models: each through its own InputSpec."""
     student, _ = teachers.load_teacher(FLAGS.student)
-    teacher, teacher_spec = (
-        teachers.load_teacher(FLAGS.teacher, arch=FLAGS.teacher_arch or None)
-        if FLAGS.teacher else (None, None)
-    )
-    eval_set = datasets.load(FLAGS.eval, split=FLAGS.eval_split)
-    data = eval_set.dataset(256, shuffle=True, seed=FLAGS.seed, limit=FLAGS.eval_limit or None)
-    results = compare(student, data, teacher=teacher,
-                      student_spec=spec_for_model(student), teacher_spec=teacher_spec)
-    print(format_comparison(results))
-    if FLAGS.output:
-        atomic.write_json(FLAGS.output, results)
+    teacher, teacher_spec = (teachers.load_teacher(FLAGS.teacher, arch=FLAGS.teacher_arch or None)
+                             if FLAGS.teacher else (None, None))
+    eval_set = datasets.load(eval_name, split=FLAGS.eval_split)
+    return student, teacher, eval_set, {"student_spec": spec_for_model(student), "teacher_spec": teacher_spec}
 
 
-def _evaluate_audio():
-    from aip_keras import atomic, datasets
-    from aip_keras.evaluate import compare, format_comparison
-    from aip_keras.models.audio import load_audio_model
-
-    student, fmt = load_audio_model(FLAGS.student)
-    teacher = load_audio_model(FLAGS.teacher)[0] if FLAGS.teacher else None
+def _audio_evaluation(eval_name):
+    """Waveform models: the eval set at the student's sample rate and input length."""
+    student, fmt = teachers.load_audio_model(FLAGS.student)
+    teacher = teachers.load_audio_model(FLAGS.teacher)[0] if FLAGS.teacher else None
     seconds = (fmt["samples"] or fmt["sample_rate"]) / fmt["sample_rate"]
-    eval_set = datasets.load_audio(FLAGS.eval if FLAGS["eval"].present else "fsdd", split=FLAGS.eval_split,
-                                   sample_rate=fmt["sample_rate"], clip_seconds=seconds)
-    data = eval_set.dataset(256, shuffle=True, seed=FLAGS.seed, limit=FLAGS.eval_limit or None)
-    results = compare(student, data, teacher=teacher)
-    print(format_comparison(results))
-    if FLAGS.output:
-        atomic.write_json(FLAGS.output, results)
+    eval_set = datasets.load_audio(eval_name, split=FLAGS.eval_split, sample_rate=fmt["sample_rate"],
+                                   clip_seconds=seconds)
+    return student, teacher, eval_set, {}
 
 
-def _evaluate_video():
-    from aip_keras import atomic, datasets, teachers
-    from aip_keras.evaluate import compare, format_comparison
-    from aip_keras.sources.video import temporal_windows
-
+def _video_evaluation(eval_name):
+    """Clip models: every video scored on several temporal windows."""
     student, _ = teachers.load_teacher(FLAGS.student)
     teacher = teachers.load_teacher(FLAGS.teacher)[0] if FLAGS.teacher else None
     shape = tuple(student.inputs[0].shape[1:])
@@ -196,14 +217,12 @@ def _evaluate_video():
                          "drop --modality=video.")
     frames, size = shape[0], shape[1]
     clip_frames = frames * FLAGS.frame_stride
-    eval_set = datasets.load_video_set(FLAGS.eval if FLAGS["eval"].present else "cifar10_clips",
-                                       split=FLAGS.eval_split, frames=clip_frames, clip_size=size)
-    data = eval_set.dataset(256, shuffle=True, seed=FLAGS.seed, limit=FLAGS.eval_limit or None)
+    eval_set = datasets.load_video_set(eval_name, split=FLAGS.eval_split, frames=clip_frames, clip_size=size)
     windows = temporal_windows(clip_frames, frames, FLAGS.frame_stride, FLAGS.eval_clips or FLAGS.frame_stride)
-    results = compare(student, data, teacher=teacher, windows=windows)
-    print(format_comparison(results))
-    if FLAGS.output:
-        atomic.write_json(FLAGS.output, results)
+    return student, teacher, eval_set, {"windows": windows}
+
+
+EVALUATION_SETUPS = {"image": _image_evaluation, "audio": _audio_evaluation, "video": _video_evaluation}
 
 
 def define_patches():
@@ -218,8 +237,6 @@ def define_patches():
 
 
 def main_patches(argv):
-    from aip_keras import augment, sources
-    from aip_keras.plots import save_image_grid
 
     chain = json.loads(FLAGS.chain)
     source = sources.SingleImageSource(
@@ -236,7 +253,6 @@ def main_patches(argv):
 
 
 def define_train_teacher():
-    from aip_keras.jobs import TeacherConfig
 
     _define_from_dataclass(TeacherConfig, {
         "data": "labelled training set: fashion_mnist, cifar10, tfds:<name>, or a folder",
@@ -244,8 +260,9 @@ def define_train_teacher():
         "val_fraction": "fraction of the training split held out for validation",
         "train_limit": "train on a random subset of this size (0: all)",
         "augment": "flip and pad-4 translation during training (audio: speed, shift, gain, noise)",
-        "modality": "image, audio (data: fsdd, tfds:<name> with an audio feature, or a folder of audio files) "
-        "or video (data: cifar10_clips)",
+        "modality": "image, audio (default data fsdd and arch audio_cnn; data: fsdd, tfds:<name> with an audio "
+        "feature, or a folder of audio files) or video (default data cifar10_clips and arch video_cnn); flags "
+        "you give win over these defaults",
         "sample_rate": "audio: resample the data to this rate (Hz)",
         "clip_seconds": "audio: crop or pad every example to this length",
         "frames": "video: frames the model takes",
@@ -258,17 +275,14 @@ def define_train_teacher():
 
 
 def main_train_teacher(argv):
-    from aip_keras.jobs import TeacherConfig, train_teacher
 
-    config = TeacherConfig(**_values_from_flags(TeacherConfig))
-    result = train_teacher(config, FLAGS.output)
+    config = TeacherConfig(**_values_from_flags(TeacherConfig, only_present=True))
+    result = jobs.train_teacher(config, FLAGS.output)
     print(f"\nteacher test accuracy: {result['test_accuracy']:.4f} "
-          f"({result['num_test_examples']} test images); saved to {FLAGS.output}")
+          f"({result['num_test_examples']} test {EXAMPLES[config.modality]}); saved to {FLAGS.output}")
 
 
 def define_tune():
-    from aip_keras import tuning
-    from aip_keras.jobs import DistillConfig
 
     _define_from_dataclass(DistillConfig, {**DISTILL_HELP, "val_limit": "validation examples scored per trial",
                                            "epochs": "epochs of the full budget written to best_config.json",
@@ -288,7 +302,6 @@ def define_tune():
 
 
 def main_tune(argv):
-    from aip_keras import tuning
 
     config = _distill_config()
     output_dir = FLAGS.output_dir or time.strftime("runs/tune-%Y%m%d-%H%M%S")
@@ -323,10 +336,11 @@ def define_zoo():
     flags.DEFINE_string("log", None, "card: the training run's stdout log (or history.csv) to keep")
     flags.DEFINE_string("from_run", None, "card: create the entry from this aip distill output folder")
     flags.DEFINE_string("license", "apache-2.0", "card: the license id")
+    flags.DEFINE_string("source_note", None, "card: where a student's source file came from (licence, how it was "
+                        "made); kept in run.json and shown on the card")
 
 
 def main_zoo(argv):
-    from aip_keras import zoo
 
     action = FLAGS.action
     if action is None:
@@ -362,7 +376,8 @@ def main_zoo(argv):
         if not FLAGS.folder:
             raise ValueError("aip zoo card needs --folder=zoo/<recipe name>.")
         entry = zoo.write_entry(FLAGS.folder, kind=FLAGS.kind, repo_id=FLAGS.repo_id, base_model=FLAGS.base_model,
-                                log=FLAGS.log, from_run=FLAGS.from_run, license=FLAGS.license)
+                                log=FLAGS.log, from_run=FLAGS.from_run, license=FLAGS.license,
+                                source_note=FLAGS.source_note)
         print(f"wrote the card of {FLAGS.folder} ({entry['kind']}, accuracy {entry['accuracy']:.4f}) "
               f"and its zoo/index.json entry ({entry['repo_id']})")
 
@@ -395,7 +410,7 @@ def _usage():
     return "\n".join(lines)
 
 
-def _guarded(main):
+def _guarded(main, command):
     def wrapped(argv):
         if len(argv) > 1:
             raise app.UsageError(f"unexpected arguments {argv[1:]}: every option is a --flag.")
@@ -403,7 +418,7 @@ def _guarded(main):
             main(argv)
         except (ValueError, FileNotFoundError, FloatingPointError, OSError, RuntimeError) as error:
             message = str(error).splitlines()[0] if str(error) else type(error).__name__
-            print(f"aip {sys.argv[1] if len(sys.argv) > 1 else ''}: error: {message}", file=sys.stderr)
+            print(f"aip {command}: error: {message}", file=sys.stderr)
             sys.exit(1)
 
     return wrapped
@@ -419,13 +434,20 @@ def run(argv=None):
     if command not in COMMANDS:
         print(f"aip: error: unknown command {command!r}\n\n{_usage()}", file=sys.stderr)
         sys.exit(2)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    define, main, _ = COMMANDS[command]
+    define, main, summary = COMMANDS[command]
     if command == "zoo":
         argv = argv[:2] + _zoo_positionals(argv[2:])
+    before = set(FLAGS)
     define()
-    sys.argv = argv
-    app.run(_guarded(main), argv=[f"aip {command}"] + argv[2:])
+    sys.argv = [f"aip {command}"] + argv[2:]
+    # absl's --help lists the key flags of the module named sys.argv[0], which is the console script (or
+    # __main__), never this module: register this command's flags there, and the command's usage line.
+    for name in sorted(set(FLAGS) - before):
+        FLAGS.register_key_flag_for_module(sys.argv[0], FLAGS[name])
+    sys.modules["__main__"].__doc__ = f"aip {command}: {summary}.\n\nusage: aip {command} [--flags]"
+    if {"-h", "--help", "--helpshort"} & set(sys.argv[1:]):  # absl's own --help exits with status 1
+        app.usage(shorthelp=True, writeto_stdout=True, exitcode=0)
+    app.run(_guarded(main, command), argv=sys.argv)
 
 
 if __name__ == "__main__":

@@ -9,10 +9,11 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from aip_keras.callbacks import StopOnNonFiniteLoss
+from aip_keras.config import TEACHER_OUTPUTS
 from aip_keras.input_spec import InputSpec, spec_for_model
 from aip_keras.losses import DistillationLoss, probabilities_to_logits
-
-TEACHER_OUTPUTS = ("auto", "logits", "probabilities")
+from aip_keras.model_facts import num_classes, output_kind
 
 
 @keras.saving.register_keras_serializable(package="aip_keras")
@@ -83,8 +84,12 @@ class Distiller(keras.Model):
             )
         if label_weight < 0:
             raise ValueError(f"label_weight must be >= 0, got {label_weight}.")
-        teacher_classes = _num_classes(teacher, "teacher")
-        student_classes = _num_classes(student, "student")
+        for role, model in (("teacher", teacher), ("student", student)):
+            if not isinstance(model, keras.Model):
+                raise ValueError(f"{role} must be a keras.Model, got {type(model).__name__}: load a file or name "
+                                 "with aip_keras.teachers.load_teacher(...) first.")
+        teacher_classes = num_classes(teacher, "teacher")
+        student_classes = num_classes(student, "student")
         if teacher_classes != student_classes:
             raise ValueError(
                 f"teacher predicts {teacher_classes} classes but student predicts "
@@ -102,7 +107,7 @@ class Distiller(keras.Model):
         self.label_weight = float(label_weight)
         self.teacher_outputs = teacher_outputs
         self.teacher_gives_probabilities = (
-            _ends_in_softmax(teacher)
+            output_kind(teacher) == "probabilities"
             if teacher_outputs == "auto"
             else teacher_outputs == "probabilities"
         )
@@ -128,6 +133,19 @@ class Distiller(keras.Model):
         if self.teacher_gives_probabilities:
             outputs = probabilities_to_logits(outputs)
         return ops.stop_gradient(outputs)
+
+    def compile(self, optimizer="rmsprop", loss=None, **kwargs):
+        """`keras.Model.compile` without `loss`: the distillation loss is set by the constructor.
+
+        Raises:
+            ValueError: a `loss` was given (it would be silently unused).
+        """
+        if loss is not None:
+            raise ValueError(
+                f"Distiller.compile got loss={loss!r}, but its loss is the distillation loss set in the "
+                "constructor (temperature, scale_by_temperature_squared, hard_targets, label_weight): drop loss=."
+            )
+        super().compile(optimizer=optimizer, **kwargs)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         teacher_logits = self.teacher_logits(x)
@@ -166,8 +184,6 @@ class Distiller(keras.Model):
 
     def fit(self, *args, callbacks=None, **kwargs):
         """`keras.Model.fit`, stopping with a clear error on a non-finite loss."""
-        from aip_keras.callbacks import StopOnNonFiniteLoss
-
         callbacks = list(callbacks or [])
         if not any(isinstance(c, StopOnNonFiniteLoss) for c in callbacks):
             callbacks.append(StopOnNonFiniteLoss())
@@ -200,23 +216,6 @@ class Distiller(keras.Model):
                 config[key], custom_objects=custom_objects
             )
         return cls(**config)
-
-
-def _num_classes(model, role):
-    shape = model.output_shape
-    if isinstance(shape, list) or len(shape) != 2 or not shape[-1]:
-        raise ValueError(
-            f"{role} {model.name!r} outputs shape {shape}, not a (batch, classes) vector: "
-            "pass a classifier (add pooling and a Dense head to a feature extractor)."
-        )
-    return int(shape[-1])
-
-
-def _ends_in_softmax(model):
-    """True if the model's last layer applies a softmax."""
-    from aip_keras.teachers import teacher_outputs
-
-    return teacher_outputs(model) == "probabilities"
 
 
 def _resolve_spec(spec, model):

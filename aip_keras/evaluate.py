@@ -6,6 +6,7 @@ import numpy as np
 from keras import ops
 
 from aip_keras.input_spec import InputSpec
+from aip_keras.model_facts import output_kind
 
 
 def predict_logits(models, dataset, input_specs=None):
@@ -54,13 +55,11 @@ class MultiClip:
     """
 
     def __init__(self, model, windows):
-        from aip_keras.teachers import teacher_outputs
-
         self.model = model
         self.windows = np.asarray(windows, "int32")
         if self.windows.ndim != 2 or self.windows.size == 0:
             raise ValueError(f"windows must be a (clips, frames) index array, got shape {self.windows.shape}.")
-        self.probabilities = teacher_outputs(model) == "probabilities"
+        self.probabilities = output_kind(model) == "probabilities"
 
     def __call__(self, videos, training=False):
         total = 0.0

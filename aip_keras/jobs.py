@@ -4,9 +4,7 @@ The `aip` CLI, the KerasTuner search and the benchmarks all run these, so a
 config written by one of them (e.g. `run.json`) reruns the same job.
 """
 
-import dataclasses
 import functools
-import json
 import os
 import pathlib
 import platform
@@ -15,203 +13,21 @@ import time
 import typing
 
 import keras
+import tensorflow as tf
 
-from aip_keras import atomic
+from aip_keras import atomic, augment, datasets, models, sources, teachers
+from aip_keras.callbacks import TimeBudget
+from aip_keras.config import REAL_TRAIN, VIDEO_SUFFIXES, make_optimizer
+from aip_keras.distiller import Distiller
+from aip_keras.evaluate import compare
+from aip_keras.model_facts import audio_format
+from aip_keras.models.registry import is_audio_model
+from aip_keras.sources import audio, video
 
 PACKAGE_ROOT = pathlib.Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_ROOT.parent
-DEFAULT_TEACHER = "zoo:fashion_mnist-teacher-small_cnn"
-DEFAULT_SOURCE = "astronaut"
-REAL_TRAIN = "real-train"  # source: the eval set's real training images (the upper bound)
-MODALITIES = ("image", "audio", "video")
-# `--modality=audio` swaps in these defaults where the image defaults were left unchanged.
-DEFAULT_AUDIO_TEACHER = "zoo:fsdd-teacher-audio_cnn"
-DEFAULT_AUDIO_SOURCE = "/usr/share/asterisk/moh/reno_project-system.wav"  # apt-get install asterisk-moh-opsound-wav
-AUDIO_AUGMENT = ("audio", "none")
-DEFAULT_VIDEO_TEACHER = "zoo:cifar10_clips-teacher-video_cnn"
-VIDEO_AUGMENT = ("video", "none")
-VIDEO_SUFFIXES = (".mp4", ".webm", ".avi", ".mov", ".mkv", ".m4v", ".gif")
 NO_AUDIO_AUGMENT = {"speed": (1.0, 1.0), "mix_p": 0.0, "shift_seconds": 0.0, "pad_p": 0.0, "fade_p": 0.0,
                     "gain_db": (0.0, 0.0), "noise_p": 0.0, "mask_p": 0.0}
-
-
-@dataclasses.dataclass
-class DistillConfig:
-    """Everything that defines one distillation run (see `aip distill --help`)."""
-
-    teacher: str = DEFAULT_TEACHER
-    teacher_arch: str = ""
-    teacher_outputs: str = "auto"
-    student: str = "small_cnn"
-    student_kwargs: dict = dataclasses.field(default_factory=dict)
-    source: str = DEFAULT_SOURCE
-    patch_size: int = 0
-    patch_bank: int = 0
-    chain: dict = dataclasses.field(default_factory=dict)
-    augment: str = "cifar"
-    augment_overrides: dict = dataclasses.field(default_factory=dict)
-    eval: str = "fashion_mnist"
-    eval_split: str = "test"
-    eval_limit: int = 0
-    val_limit: int = 2000
-    batch_size: int = 128
-    epochs: int = 6
-    patches_per_epoch: int = 20000
-    time_budget_minutes: float = 0.0
-    temperature: float = 8.0
-    tau_squared: bool = False
-    hard_targets: bool = False
-    include_student_losses: bool = True
-    optimizer: str = "adamw"
-    learning_rate: float = 2e-3
-    weight_decay: float = 5e-4
-    schedule: str = "cosine"
-    mixed_precision: bool = False
-    seed: int = 0
-    modality: str = "image"
-    sample_rate: int = 0
-    crop_seconds: float = 0.0
-    frame_stride: int = 2
-    eval_clips: int = 0
-
-    def __post_init__(self):
-        """Checks values before any model or data is loaded."""
-        from aip_keras.augment import PRESETS
-
-        if self.modality not in MODALITIES:
-            raise ValueError(f"unknown modality {self.modality!r}: use one of {list(MODALITIES)}.")
-        if self.modality == "audio":
-            self._audio_defaults()
-        if self.modality == "video":
-            self._video_defaults()
-        if not self.temperature > 0:
-            raise ValueError(
-                f"temperature must be > 0, got {self.temperature}: use e.g. 8 (images) or 5 (video)."
-            )
-        for name in ("batch_size", "epochs"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}.")
-        for name in ("patch_size", "patch_bank", "eval_limit", "val_limit", "patches_per_epoch"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0 (0 = default), got {getattr(self, name)}.")
-        if self.time_budget_minutes < 0:
-            raise ValueError(f"time_budget_minutes must be >= 0, got {self.time_budget_minutes}.")
-        if self.modality == "image" and self.augment not in PRESETS:
-            raise ValueError(f"unknown augment preset {self.augment!r}: use one of {sorted(PRESETS)}.")
-        if self.modality == "image" and set(self.augment_overrides) - set(PRESETS[self.augment]):
-            raise ValueError(
-                f"unknown augment_overrides {sorted(set(self.augment_overrides) - set(PRESETS[self.augment]))} "
-                f"for preset {self.augment!r}: valid keys are {sorted(PRESETS[self.augment])}."
-            )
-        if self.source == REAL_TRAIN and (self.patch_bank or self.chain):
-            raise ValueError(
-                f"source {REAL_TRAIN!r} streams the eval set's training images: drop patch_bank and chain."
-            )
-        if self.learning_rate <= 0:
-            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}.")
-        make_optimizer(self.optimizer, self.learning_rate, self.weight_decay, self.schedule, 1)
-
-    def _audio_defaults(self):
-        """Audio defaults for fields left at their image defaults, and audio-only checks."""
-        image_defaults = {f.name: f.default for f in dataclasses.fields(self)}
-        for name, audio_default in (
-            ("teacher", DEFAULT_AUDIO_TEACHER),
-            ("student", "audio_cnn"),
-            ("source", DEFAULT_AUDIO_SOURCE),
-            ("eval", "fsdd"),
-            ("augment", "audio"),
-            # The recipe of benchmarks/audio/run.py (its docstring has the short ablations behind it).
-            ("temperature", 4.0),
-            ("learning_rate", 4e-3),
-            ("batch_size", 32),
-        ):
-            if getattr(self, name) == image_defaults[name]:
-                setattr(self, name, audio_default)
-        if self.augment not in AUDIO_AUGMENT:
-            raise ValueError(
-                f"augment preset {self.augment!r} is for images: use one of {list(AUDIO_AUGMENT)} with modality audio."
-            )
-        if self.patch_size or self.patch_bank:
-            raise ValueError("patch_size and patch_bank are image options: use crop_seconds with modality audio.")
-        if self.sample_rate and self.sample_rate < 1000:
-            raise ValueError(f"sample_rate must be >= 1000 Hz (or 0: the teacher's), got {self.sample_rate}.")
-        if self.crop_seconds < 0:
-            raise ValueError(f"crop_seconds must be >= 0 (0: the teacher's input length), got {self.crop_seconds}.")
-
-    def _video_defaults(self):
-        """Video defaults for fields left at their image defaults, and video-only checks."""
-        image_defaults = {f.name: f.default for f in dataclasses.fields(self)}
-        for name, video_default in (
-            ("teacher", DEFAULT_VIDEO_TEACHER),
-            ("student", "video_cnn"),
-            ("eval", "cifar10_clips"),
-            ("augment", "video"),
-            ("temperature", 5.0),  # the paper's video recipe
-        ):
-            if getattr(self, name) == image_defaults[name]:
-                setattr(self, name, video_default)
-        if self.augment not in VIDEO_AUGMENT:
-            raise ValueError(f"augment preset {self.augment!r} is not for video: use one of {list(VIDEO_AUGMENT)}.")
-        if self.patch_bank:
-            raise ValueError("patch_bank is an image option: video clips are always streamed.")
-        if self.frame_stride < 1 or self.eval_clips < 0:
-            raise ValueError(f"frame_stride must be >= 1 and eval_clips >= 0, got {self.frame_stride} and "
-                             f"{self.eval_clips}.")
-
-    @classmethod
-    def from_dict(cls, values):
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(
-                f"unknown distill config keys {unknown}: valid keys are {sorted(known)}."
-            )
-        return cls(**values)
-
-    @classmethod
-    def from_file(cls, path):
-        """Reads a config JSON (a bare config, or a run.json with a "config" key)."""
-        path = pathlib.Path(path)
-        if not path.is_file():
-            raise ValueError(f"config file {path} does not exist: pass the path of a JSON config.")
-        try:
-            values = json.loads(path.read_text())
-        except json.JSONDecodeError as error:
-            raise ValueError(f"config file {path} is not valid JSON ({error}): fix or regenerate it.")
-        return cls.from_dict(values.get("config", values))
-
-    def to_dict(self):
-        return dataclasses.asdict(self)
-
-
-@dataclasses.dataclass
-class TeacherConfig:
-    """One supervised teacher training run (see `aip train-teacher --help`)."""
-
-    data: str = "fashion_mnist"
-    arch: str = "small_cnn"
-    arch_kwargs: dict = dataclasses.field(default_factory=dict)
-    epochs: int = 10
-    batch_size: int = 128
-    learning_rate: float = 2e-3
-    weight_decay: float = 5e-4
-    augment: bool = True
-    val_fraction: float = 0.05
-    train_limit: int = 0
-    seed: int = 0
-    modality: str = "image"
-    sample_rate: int = 16000
-    clip_seconds: float = 1.0
-    frames: int = 4
-    frame_stride: int = 2
-    clip_size: int = 32
-
-    def __post_init__(self):
-        if self.modality not in MODALITIES:
-            raise ValueError(f"unknown modality {self.modality!r}: use one of {list(MODALITIES)}.")
-
-    def to_dict(self):
-        return dataclasses.asdict(self)
 
 
 def run_distillation(config, output_dir, verbose=1, callbacks=()):
@@ -235,8 +51,6 @@ def run_distillation(config, output_dir, verbose=1, callbacks=()):
     Returns:
         The `run.json` contents as a dict.
     """
-    from aip_keras.callbacks import TimeBudget
-    from aip_keras.evaluate import compare
 
     output_dir = pathlib.Path(output_dir)
     if (output_dir / "run.json").exists():
@@ -304,7 +118,6 @@ def run_distillation(config, output_dir, verbose=1, callbacks=()):
 
 def compiled_distiller(config, teacher, student, teacher_spec=None, total_steps=1):
     """The config's `Distiller`, compiled with its optimizer and an accuracy metric for labelled validation."""
-    from aip_keras.distiller import Distiller
 
     distiller = Distiller(
         teacher,
@@ -327,7 +140,6 @@ def compiled_distiller(config, teacher, student, teacher_spec=None, total_steps=
 def image_stream(config, patch_size, channels):
     """The label-free training batches of an image run: the source (patch chain, patch bank or the eval
     set's real training images), then the batch policy with CutMix. Endless."""
-    from aip_keras import augment, datasets, sources
 
     if config.source == REAL_TRAIN:  # upper bound: real images, same policy, still no labels
         train_set = datasets.load(config.eval, split="train", image_size=(patch_size, patch_size))
@@ -369,7 +181,6 @@ class _Setup(typing.NamedTuple):
 
 def _image_setup(config):
     """Images: a teacher + InputSpec, the patch chain (or a patch bank, or real images), a batch policy."""
-    from aip_keras import datasets, models, sources, teachers
 
     eval_set = datasets.load(config.eval, split=config.eval_split)
     teacher, teacher_spec = teachers.load_teacher(
@@ -402,11 +213,8 @@ def _audio_setup(config):
     `student_kwargs` says otherwise: the chain applies SpecAugment-style masks
     to the waveform, which teacher and student both see.
     """
-    from aip_keras import datasets, models
-    from aip_keras.models.audio import audio_format, is_audio_model, load_audio_model
-    from aip_keras.sources import audio
 
-    teacher, fmt = load_audio_model(config.teacher)
+    teacher, fmt = teachers.load_audio_model(config.teacher)
     teacher.trainable = False
     sample_rate = fmt["sample_rate"]
     if config.sample_rate and config.sample_rate != sample_rate:
@@ -454,8 +262,6 @@ def _video_setup(config):
     softmax over `eval_clips` windows (default: `frame_stride`, every offset).
     `source` is a photo name, an image path, `noise`, or a video file.
     """
-    from aip_keras import augment, datasets, models, teachers
-    from aip_keras.sources import video
 
     teacher, _ = teachers.load_teacher(config.teacher)
     shape = tuple(teacher.input_shape[1:])
@@ -501,14 +307,10 @@ def train_teacher(config, output, verbose=1):
     of `frames` frames every `frame_stride`-th, with a per-clip zoom-crop and
     flip; validation takes the centre window, the test averages all offsets.
     """
-    from aip_keras import datasets, models
-    from aip_keras.evaluate import compare
 
     keras.utils.set_random_seed(config.seed)
     start = time.time()
     if config.modality == "audio":
-        from aip_keras.models.audio import is_audio_model
-        from aip_keras.sources import audio
 
         if not is_audio_model(config.arch):
             raise ValueError(
@@ -521,8 +323,6 @@ def train_teacher(config, output, verbose=1):
         extra = {"modality": "audio", "sample_rate": config.sample_rate}
         augmentation = audio.supervised_augmentation(config.sample_rate, seed=config.seed)
     elif config.modality == "video":
-        from aip_keras import augment
-        from aip_keras.sources.video import temporal_windows
 
         clip_frames = config.frames * config.frame_stride
         load = functools.partial(datasets.load_video_set, config.data, frames=clip_frames,
@@ -531,7 +331,7 @@ def train_teacher(config, output, verbose=1):
         zoom = augment.ClipScaleCrop((1.0, 1.25), flip=True, seed=config.seed)
         window = augment.TemporalSample(config.frames, config.frame_stride, seed=config.seed)
         augmentation = lambda data: data.map(lambda x, y: (window(zoom(x)), y))  # noqa: E731
-        windows = temporal_windows(clip_frames, config.frames, config.frame_stride, clips=config.frame_stride)
+        windows = video.temporal_windows(clip_frames, config.frames, config.frame_stride, clips=config.frame_stride)
     else:
         load = functools.partial(datasets.load, config.data)
         build_kwargs, extra, augmentation = {}, {"modality": "image"}, None
@@ -587,7 +387,6 @@ def supervised_augmentation(size, seed):
     The `cifar` preset without CutMix: CutMix without label mixing is only
     right when a teacher labels the mixed image.
     """
-    from aip_keras import augment
 
     policy = augment.build_policy("cifar", image_size=size, seed=seed, cutmix_alpha=0.0)
 
@@ -604,23 +403,6 @@ def inference_copy(model):
     return copy
 
 
-def make_optimizer(name, learning_rate, weight_decay, schedule, total_steps):
-    """Adam / AdamW / SGD with a constant or cosine learning rate."""
-    if schedule == "cosine":
-        learning_rate = keras.optimizers.schedules.CosineDecay(
-            learning_rate, decay_steps=max(1, total_steps)
-        )
-    elif schedule != "constant":
-        raise ValueError(f"unknown schedule {schedule!r}: use 'cosine' or 'constant'.")
-    if name == "adam":
-        return keras.optimizers.Adam(learning_rate)
-    if name == "adamw":
-        return keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay)
-    if name == "sgd":
-        return keras.optimizers.SGD(learning_rate, momentum=0.9, nesterov=True)
-    raise ValueError(f"unknown optimizer {name!r}: use 'adam', 'adamw' or 'sgd'.")
-
-
 def environment():
     """Machine, versions and git commit, recorded with every result."""
     try:
@@ -630,7 +412,6 @@ def environment():
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         commit = ""
-    import tensorflow as tf
 
     return {
         "machine": f"{os.cpu_count()}-core {platform.machine()}, no GPU"

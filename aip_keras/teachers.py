@@ -1,6 +1,7 @@
-"""Load the pretrained teacher to distil, with the `InputSpec` of what it expects.
+"""The one model loader: every name scheme, for teachers and for students to evaluate.
 
-`load_teacher(teacher)` accepts:
+`load_teacher(teacher)` returns a frozen classifier and the `InputSpec` of what
+it expects; `load_audio_model` the same model with its audio format. Both accept:
 
 - a `keras.Model` object;
 - a `.keras` file (`safe_mode=True` unless told otherwise) or a legacy `.h5` model;
@@ -11,10 +12,14 @@
   and `model.save("hf://...")` write), loaded by Keras' own loader;
 - `"keras.applications:<Name>"` (ImageNet weights, logits out);
 - `"hf://<repo_id>"` (a Keras model on the Hugging Face Hub, or its local cache);
-- `"kerashub:<preset>"` (a keras-hub `ImageClassifier` preset, or a local preset folder).
+- `"kerashub:<preset>"` (a keras-hub `ImageClassifier` preset, or a local preset folder);
+- `"zoo:<name>"` (an `aip_keras.zoo` entry: bundled, the user's zoo, the HF cache, then the Hub).
 
-The teacher comes back frozen (`trainable=False`) and checked to be a one-input
-image classifier with a `(batch, classes)` output. Nothing is downloaded without a
+This module sits above `aip_keras.models` (weights files with `arch=`) and
+`aip_keras.zoo`; neither imports it. The model comes back frozen
+(`trainable=False`) and checked to be a one-input classifier of images
+`(batch, height, width, channels)`, clips `(batch, frames, height, width,
+channels)` or waveforms `(batch, samples)` with a `(batch, classes)` output. Nothing is downloaded without a
 3-second reachability check first: offline, remote teachers fail at once with a
 one-line `ValueError` (a teacher is never silently replaced by a random one).
 """
@@ -30,8 +35,10 @@ import zipfile
 import keras
 import numpy as np
 
-from aip_keras.datasets import network_available
+from aip_keras import models, zoo
 from aip_keras.input_spec import InputSpec, spec_for_model
+from aip_keras.model_facts import audio_format, check_classifier, input_modality
+from aip_keras.utils import first_line, hf_endpoint, hub_offline, network_available
 
 FORMS = (
     "a .keras/.h5 file, a .weights.h5 file with arch=, a Keras model folder, "
@@ -95,8 +102,8 @@ def load_teacher(
     >>> inputs = keras.Input((28, 28, 1))
     >>> logits = keras.layers.Dense(10)(keras.layers.Flatten()(inputs))
     >>> model, spec = load_teacher(keras.Model(inputs, logits))
-    >>> model.trainable, spec.size, spec.channels, teacher_outputs(model)
-    (False, (28, 28), 1, 'logits')
+    >>> model.trainable, spec.size, spec.channels
+    (False, (28, 28), 1)
     """
     if isinstance(input_spec, dict):
         input_spec = InputSpec(**input_spec)
@@ -120,99 +127,39 @@ def load_teacher(
             model = _from_hf(text, safe_mode)
         elif text.startswith("kerashub:"):
             model, family_spec = _from_kerashub(text[len("kerashub:"):])
-        elif text.startswith("zoo:"):  # the repo's zoo/ folder, the HF cache, then the Hub
-            from aip_keras import zoo  # zoo imports this module
-
+        elif text.startswith("zoo:"):  # the zoo's own folders, the HF cache, then the Hub
             model, family_spec = zoo.load(text[len("zoo:"):], safe_mode=safe_mode)
         else:
             model, family_spec = _from_path(
                 pathlib.Path(text).expanduser(), arch, num_classes, input_shape, input_spec, safe_mode
             )
-    _check_classifier(model)
+    check_classifier(model)
     if input_spec is None and family_spec is not None:
         input_spec = family_spec
-    elif input_spec is None:  # video teachers take the clips as they are
-        input_spec = spec_for_model(model) if len(model.inputs[0].shape) == 4 else InputSpec()
+    elif input_spec is None:  # video and audio teachers take the clips as they are
+        input_spec = spec_for_model(model) if input_modality(model) == "image" else InputSpec()
     model.trainable = False
     return model, input_spec
 
 
-def teacher_outputs(model):
-    """Whether a classifier outputs `"probabilities"` (a final softmax) or `"logits"`.
+def load_audio_model(model, safe_mode=True):
+    """Loads a waveform classifier (teacher or student) and reads what it takes.
 
-    A final `keras.layers.Softmax`, a final layer with `activation="softmax"`, or
-    an `Activation("softmax")` means probabilities; anything else logits.
+    Args:
+        model: anything `load_teacher` takes that holds an audio classifier: a
+            `keras.Model`, a `.keras` file, a model folder (`aip train-teacher
+            --modality=audio`), `zoo:<name>` or `hf://<owner>/<name>`.
+        safe_mode: Keras safe mode (no `Lambda` code) for files.
 
-    Example:
+    Returns:
+        `(model, format)` with `format` from `aip_keras.model_facts.audio_format`
+        (`{"sample_rate": ..., "samples": ...}`).
 
-    >>> import keras
-    >>> inputs = keras.Input((4,))
-    >>> teacher_outputs(keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(inputs)))
-    'probabilities'
+    Raises:
+        ValueError: one line (missing or unreadable file, not an audio classifier).
     """
-    layer = _final_layer(model)
-    if isinstance(layer, keras.layers.Softmax):
-        return "probabilities"
-    activation = getattr(layer, "activation", None)
-    name = getattr(activation, "__name__", None) or (activation if isinstance(activation, str) else "")
-    return "probabilities" if name == "softmax" else "logits"
-
-
-# --------------------------------------------------------------------------- checks
-
-
-def _final_layer(model):
-    """The layer that produces the output, looking inside nested models."""
-    layer = model
-    for _ in range(100):
-        if not isinstance(layer, keras.Model):
-            return layer
-        outputs = _safe(lambda: layer.outputs)
-        if outputs:
-            history = getattr(outputs[0], "_keras_history", None)
-            inner = history[0] if history else None
-        else:
-            inner = layer.layers[-1] if getattr(layer, "layers", None) else None
-        if inner is None or inner is layer:
-            return layer
-        layer = inner
-    return layer
-
-
-def _safe(fn):
-    try:
-        return fn()
-    except (AttributeError, ValueError):
-        return None
-
-
-def _check_classifier(model):
-    name = model.name
-    inputs = _safe(lambda: model.inputs)
-    if not inputs:
-        raise ValueError(
-            f"teacher {name!r} has no defined input (a subclassed or unbuilt model): "
-            "build it on keras.Input(shape=(height, width, channels))."
-        )
-    if len(inputs) != 1:
-        raise ValueError(f"teacher {name!r} has {len(inputs)} inputs: a classifier with one image input is needed.")
-    if len(inputs[0].shape) not in (4, 5):
-        raise ValueError(
-            f"teacher {name!r} takes inputs of shape {tuple(inputs[0].shape)}: an image classifier taking "
-            "(batch, height, width, channels) or a video classifier taking (batch, frames, height, width, "
-            "channels) is needed."
-        )
-    outputs = model.outputs
-    if len(outputs) != 1:
-        raise ValueError(
-            f"teacher {name!r} has {len(outputs)} outputs: a classifier with one class-vector output is needed."
-        )
-    shape = tuple(outputs[0].shape)
-    if len(shape) != 2 or not shape[-1]:
-        raise ValueError(
-            f"teacher {name!r} outputs shape {shape}, not a class vector (batch, classes): "
-            "pass a classifier (e.g. add pooling and a Dense(num_classes) head)."
-        )
+    model, _ = load_teacher(model, safe_mode=safe_mode)
+    return model, audio_format(model)
 
 
 # --------------------------------------------------------------------------- files
@@ -255,7 +202,7 @@ def _keras_load(path, safe_mode):
     try:
         return keras.saving.load_model(str(path), compile=False, safe_mode=safe_mode)
     except Exception as error:  # Keras raises many kinds for bad files
-        message, full = _first_line(error), str(error)
+        message, full = first_line(error), str(error)
         if "safe_mode" in full or "arbitrary code execution" in full:
             fix = "if you trust the file, pass safe_mode=False"
         elif "No model config" in full:
@@ -284,8 +231,6 @@ def _from_weights(path, arch, num_classes, input_shape, input_spec):
     if callable(arch):
         model = arch(input_shape, int(num_classes))
     else:
-        from aip_keras import models
-
         model = models.build(arch, input_shape, int(num_classes))
     problem = None
     with warnings.catch_warnings(record=True) as caught:
@@ -293,7 +238,7 @@ def _from_weights(path, arch, num_classes, input_shape, input_spec):
         try:
             model.load_weights(str(path))
         except Exception as error:
-            problem = _first_line(error)
+            problem = first_line(error)
     partial = [w for w in caught if "freshly-initialized" in str(w.message) or "not be loaded" in str(w.message)]
     if problem is None and partial:  # never hand back a partly random teacher
         problem = str(partial[0].message).splitlines()[0][:200]
@@ -305,13 +250,6 @@ def _from_weights(path, arch, num_classes, input_shape, input_spec):
     for w in caught:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return model
-
-
-def _first_line(error, limit=240):
-    text = str(error).strip().splitlines()
-    line = text[0] if text else ""
-    line = f"{type(error).__name__}: {line}" if line else type(error).__name__
-    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 # --------------------------------------------------------------------------- remote
@@ -363,7 +301,7 @@ def _application_teacher(name, weights="imagenet"):
         raise
     except Exception as error:
         raise ValueError(
-            f"keras.applications {name} could not get its weights ({_first_line(error)}): "
+            f"keras.applications {name} could not get its weights ({first_line(error)}): "
             "check the network, the Keras cache (~/.keras/models) or the weights file."
         ) from None
     size = tuple(model.input_shape[1:3])
@@ -417,20 +355,11 @@ def _cached_downloads_only(what):
         file_utils.get_file = original
 
 
-def _hf_endpoint():
-    return os.environ.get("HF_ENDPOINT", "https://huggingface.co")
-
-
-def _hf_offline():
-    flag = os.environ.get("HF_HUB_OFFLINE", "").strip().lower()
-    return flag in ("1", "true", "yes", "on") or not network_available(_hf_endpoint())
-
-
 def _from_hf(handle, safe_mode):
     repo_id = handle[len("hf://"):].strip("/")
     if not repo_id:
         raise ValueError(f"teacher {handle!r} names no repository: pass hf://<user>/<repo>.")
-    if _hf_offline():
+    if hub_offline():
         import huggingface_hub
 
         try:
@@ -445,7 +374,7 @@ def _from_hf(handle, safe_mode):
         return keras.saving.load_model(handle, compile=False, safe_mode=safe_mode)
     except Exception as error:
         raise ValueError(
-            f"Hugging Face model {repo_id} could not be loaded ({_first_line(error)}): check the repository "
+            f"Hugging Face model {repo_id} could not be loaded ({first_line(error)}): check the repository "
             "name and that it holds a Keras model (config.json, model.weights.h5)."
         ) from None
 
@@ -457,7 +386,7 @@ def _from_kerashub(preset):
     if local:
         preset = os.path.expanduser(preset)
     else:
-        host = _hf_endpoint() if preset.startswith("hf://") else KAGGLE_HOST
+        host = hf_endpoint() if preset.startswith("hf://") else KAGGLE_HOST
         if not network_available(host):
             raise ValueError(
                 f"keras-hub preset {preset} cannot be downloaded (no network): download it on a machine with "
@@ -467,7 +396,7 @@ def _from_kerashub(preset):
         classifier = keras_hub.models.ImageClassifier.from_preset(preset)
     except Exception as error:
         raise ValueError(
-            f"keras-hub preset {preset} could not be loaded as an ImageClassifier ({_first_line(error)}): "
+            f"keras-hub preset {preset} could not be loaded as an ImageClassifier ({first_line(error)}): "
             "pass an image classification preset or a folder written by save_to_preset()."
         ) from None
     spec = _kerashub_spec(classifier)

@@ -37,7 +37,8 @@ import time
 import keras
 import keras_tuner
 
-from aip_keras import atomic, jobs
+from aip_keras import atomic, datasets, jobs, models, teachers
+from aip_keras.config import REAL_TRAIN, DistillConfig
 
 OBJECTIVE = "val_accuracy"
 ALGORITHMS = ("random", "bayesian", "hyperband")
@@ -74,7 +75,7 @@ class AugmentationHyperModel(keras_tuner.HyperModel):
     Example:
 
     >>> from aip_keras import jobs, tuning
-    >>> config = jobs.DistillConfig(teacher="zoo:cifar10-teacher-small_cnn", eval="cifar10",
+    >>> config = DistillConfig(teacher="zoo:cifar10-teacher-small_cnn", eval="cifar10",
     ...                             student="tiny_cnn")
     >>> hypermodel = tuning.AugmentationHyperModel(config, tune=["temperature", "cutmix_alpha"])
     >>> hp = keras_tuner.HyperParameters()
@@ -87,13 +88,13 @@ class AugmentationHyperModel(keras_tuner.HyperModel):
                  val_fraction=0.1, val_limit=2000, name="aip_augmentation", tunable=True):
         super().__init__(name=name, tunable=tunable)
         if isinstance(config, dict):
-            config = jobs.DistillConfig.from_dict(config)
-        self.config = config or jobs.DistillConfig()
+            config = DistillConfig.from_dict(config)
+        self.config = config or DistillConfig()
         if self.config.modality != "image":
             raise ValueError(f"augmentation search is for images, got modality {self.config.modality!r}: "
                              "use an image teacher and eval set.")
-        if self.config.source == jobs.REAL_TRAIN:
-            raise ValueError(f"source {jobs.REAL_TRAIN!r} has no augmentation chain to tune: pass a photo.")
+        if self.config.source == REAL_TRAIN:
+            raise ValueError(f"source {REAL_TRAIN!r} has no augmentation chain to tune: pass a photo.")
         self.sources = list(sources or [self.config.source])
         self.tune = list(SEARCH_SPACE if tune is None else tune)
         unknown = sorted(set(self.tune) - set(SEARCH_SPACE))
@@ -157,8 +158,6 @@ class AugmentationHyperModel(keras_tuner.HyperModel):
     # ------------------------------------------------------------------ KerasTuner
 
     def build(self, hp):
-        from aip_keras import models
-
         config = self.config_for(hp)
         teacher, spec, shape = self._teacher_and_shape()
         keras.utils.set_random_seed(config.seed)
@@ -184,8 +183,6 @@ class AugmentationHyperModel(keras_tuner.HyperModel):
     # ------------------------------------------------------------------ data
 
     def _teacher_and_shape(self):
-        from aip_keras import datasets, teachers
-
         if self._teacher is None:
             config = self.config
             eval_set = datasets.load(config.eval, split="train")  # shape and classes; never the test split
@@ -202,8 +199,6 @@ class AugmentationHyperModel(keras_tuner.HyperModel):
 
     def validation_data(self):
         """Labelled batches held out of the eval set's training split (disjoint from its test split)."""
-        from aip_keras import datasets
-
         if self._val_data is None:
             train = datasets.load(self.config.eval, split="train")
             _, val = datasets.split_validation(train, self.val_fraction, seed=0)

@@ -1,6 +1,6 @@
 """The reproduction harness of issue 3: suites of distillation runs at a fixed CPU budget.
 
-One *run* is a `jobs.DistillConfig` run by `jobs.run_distillation` under a budget,
+One *run* is a `DistillConfig` run by `jobs.run_distillation` under a budget,
 written as one JSON file in the results format of `shared/design.md` to
 `benchmarks/results/<run id>.json` (the run's folder, with `student.keras`,
 `history.csv` and TensorBoard logs, goes to `benchmarks/runs/<run id>/`, not
@@ -47,11 +47,12 @@ if str(REPO) not in sys.path:
 import keras  # noqa: E402
 
 from aip_keras import atomic, jobs  # noqa: E402
+from aip_keras.config import REAL_TRAIN, DistillConfig
 
 RESULTS_DIR = REPO / "benchmarks" / "results"
 RUNS_DIR = REPO / "benchmarks" / "runs"
 PHOTOS = ("hubble_deep_field", "astronaut", "china", "coffee")
-SOURCES = (jobs.REAL_TRAIN, *PHOTOS, "noise")
+SOURCES = (REAL_TRAIN, *PHOTOS, "noise")
 CIFAR_EPOCH = 50_000
 SUITES = ("table1_cifar10", "table1_fashion_mnist", "ablations")
 
@@ -257,14 +258,14 @@ class RunSpec:
             **copy.deepcopy(self.overrides),
             **fields,
         }
-        return jobs.DistillConfig.from_dict(values)
+        return DistillConfig.from_dict(values)
 
     def speed_key(self, clock):
         """What the training rate depends on (not the photo, seed or tau)."""
         config = self.config()
         key = {
             "task": self.task, "teacher": config.teacher, "student": config.student,
-            "student_kwargs": config.student_kwargs, "real": config.source == jobs.REAL_TRAIN,
+            "student_kwargs": config.student_kwargs, "real": config.source == REAL_TRAIN,
             "bank": bool(config.patch_bank), "bf16": config.mixed_precision, "augment": config.augment,
             "augment_overrides": config.augment_overrides, "chain": config.chain,
             "batch": config.batch_size, "clock": clock,

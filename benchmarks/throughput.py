@@ -47,6 +47,7 @@ import tensorflow as tf  # noqa: E402
 
 from aip_keras import atomic, augment, jobs, models, sources, teachers  # noqa: E402
 from aip_keras.distiller import Distiller  # noqa: E402
+from aip_keras.config import make_optimizer
 from benchmarks import harness  # noqa: E402
 
 FLAGS = flags.FLAGS
@@ -110,7 +111,7 @@ def _student():
 
 
 def _optimizer(steps=10_000):
-    return jobs.make_optimizer("adamw", 2e-3, 5e-4, "cosine", steps)
+    return make_optimizer("adamw", 2e-3, 5e-4, "cosine", steps)
 
 
 def _train_rate(trainer, data, teacher, spec, seconds, skip, batch_size, bf16=False):

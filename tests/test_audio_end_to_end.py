@@ -9,7 +9,8 @@ import pytest
 import soundfile
 
 from aip_keras import datasets, jobs
-from aip_keras.models.audio import load_audio_model
+from aip_keras.teachers import load_audio_model
+from aip_keras.config import DistillConfig, TeacherConfig
 
 RATE = 8000  # FSDD's own rate: no resampling cost in the tests
 TINY = {"widths": [8, 16], "dropout": 0.0}
@@ -68,7 +69,7 @@ def test_tfds_audio_offline_is_one_line(monkeypatch, tmp_path):
 def tiny_teacher(tmp_path_factory):
     """An FSDD teacher trained in seconds on a small subset (8 kHz, tiny widths)."""
     out = tmp_path_factory.mktemp("audio-teacher") / "teacher"
-    config = jobs.TeacherConfig(modality="audio", data="fsdd", arch="audio_cnn", arch_kwargs=TINY, epochs=2,
+    config = TeacherConfig(modality="audio", data="fsdd", arch="audio_cnn", arch_kwargs=TINY, epochs=2,
                                 batch_size=64, learning_rate=5e-3, train_limit=512, sample_rate=RATE)
     result = jobs.train_teacher(config, out, verbose=0)
     assert result["modality"] == "audio" and result["input_shape"] == [RATE]
@@ -78,7 +79,7 @@ def tiny_teacher(tmp_path_factory):
 
 def test_distil_from_a_synthetic_clip(tiny_teacher, tmp_path):
     clip = _synthetic_clip(tmp_path / "clip.wav")
-    config = jobs.DistillConfig(modality="audio", teacher=str(tiny_teacher), source=str(clip),
+    config = DistillConfig(modality="audio", teacher=str(tiny_teacher), source=str(clip),
                                 student_kwargs=TINY, epochs=1, patches_per_epoch=128, batch_size=32,
                                 val_limit=64, eval_limit=128)
     assert (config.student, config.eval, config.augment) == ("audio_cnn", "fsdd", "audio")
@@ -127,23 +128,23 @@ def test_distill_bad_inputs_are_one_line(tiny_teacher, tmp_path):
         ({"eval": "cifar10"}, "unknown audio dataset"),
     ):
         with pytest.raises(ValueError) as excinfo:
-            jobs.run_distillation(jobs.DistillConfig(**{**base, **extra}), tmp_path / "bad", verbose=0)
+            jobs.run_distillation(DistillConfig(**{**base, **extra}), tmp_path / "bad", verbose=0)
         assert fragment in str(excinfo.value) and "\n" not in str(excinfo.value), (extra, str(excinfo.value))
         assert not (tmp_path / "bad" / "student.keras").exists()
-    for values, fragment in (({"augment": "imagenet"}, "is for images"), ({"patch_size": 32}, "image options"),
+    for values, fragment in (({"augment": "imagenet"}, "is not for modality audio"), ({"patch_size": 32}, "image options"),
                              ({"modality": "text"}, "unknown modality")):
         with pytest.raises(ValueError, match=fragment):
-            jobs.DistillConfig(**{**base, **values})
+            DistillConfig(**{**base, **values})
     with pytest.raises(ValueError, match="not an audio model"):
-        jobs.train_teacher(jobs.TeacherConfig(modality="audio", arch="small_cnn"), tmp_path / "t", verbose=0)
+        jobs.train_teacher(TeacherConfig(modality="audio", arch="small_cnn"), tmp_path / "t", verbose=0)
 
 
 def test_bare_audio_modality_uses_the_audio_recipe_and_the_zoo_teacher():
-    config = jobs.DistillConfig(modality="audio")
+    config = DistillConfig(modality="audio")
     assert (config.teacher, config.student, config.eval, config.augment) == (
         "zoo:fsdd-teacher-audio_cnn", "audio_cnn", "fsdd", "audio")
     assert (config.temperature, config.learning_rate, config.batch_size) == (4.0, 4e-3, 32)
-    chosen = jobs.DistillConfig(modality="audio", temperature=2.0, batch_size=64)
+    chosen = DistillConfig(modality="audio", temperature=2.0, batch_size=64)
     assert (chosen.temperature, chosen.batch_size, chosen.learning_rate) == (2.0, 64, 4e-3)
     teacher, fmt = load_audio_model(config.teacher)  # the zoo entry, through aip_keras.zoo
     assert fmt == {"sample_rate": 16000, "samples": 16000} and teacher.output_shape == (None, 10)

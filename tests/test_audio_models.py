@@ -6,8 +6,9 @@ import scipy.signal
 import tensorflow as tf
 
 from aip_keras import models
-from aip_keras.models.audio import audio_format, load_audio_model
-from aip_keras.sources.audio import LogMel, log_mel
+from aip_keras.model_facts import audio_format
+from aip_keras.teachers import load_audio_model
+from aip_keras.front_end import LogMel, log_mel
 
 # Stated tolerance of the front end against the float64 numpy/scipy reference, in dB.
 LOG_MEL_TOLERANCE_DB = 0.01

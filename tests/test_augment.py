@@ -4,6 +4,8 @@ import pytest
 import tensorflow as tf
 
 import keras
+from helpers import eager_and_mapped
+
 from aip_keras import augment
 from aip_keras.augment import (
     PRESETS,
@@ -23,11 +25,8 @@ def _images(shape, seed=0):
 
 
 def _eager_and_mapped(layer, x):
-    """[(input, output)] pairs: once eagerly, once inside Dataset.map (two batches)."""
-    pairs = [(x, keras.ops.convert_to_numpy(layer(x)))]
-    ds = tf.data.Dataset.from_tensors(x).repeat(2).map(lambda b: (b, layer(b)))
-    pairs += [(a.numpy(), b.numpy()) for a, b in ds]
-    return pairs
+    """[(input, output)] pairs: once eagerly, then two passes inside Dataset.map (`helpers.eager_and_mapped`)."""
+    return [(x, out) for out in eager_and_mapped(layer, x, passes=2)]
 
 
 def _check_range(y):
@@ -260,6 +259,24 @@ def test_errors_are_one_line():
         with pytest.raises(ValueError, match=match) as info:
             fn()
         assert "\n" not in str(info.value)
+
+
+def test_video_policy_ops_eagerly_and_in_tf_data():
+    clips = np.random.default_rng(0).random((4, 8, 16, 16, 3)).astype("float32")
+    for layer in (augment.ClipScaleCrop(seed=0), augment.TemporalSample(4, 2, seed=0),
+                  augment.build_video_policy(seed=0)):
+        eager, mapped = eager_and_mapped(layer, clips)
+        assert eager.shape == mapped.shape and eager.shape[0] == 4
+        assert 0.0 <= float(mapped.min()) and float(mapped.max()) <= 1.0
+    # Same zoom, crop and flip on every frame: a clip of identical frames stays identical.
+    same = np.repeat(clips[:, :1], 8, axis=1)
+    out = augment.ClipScaleCrop(seed=1)(same).numpy()
+    np.testing.assert_allclose(out, np.repeat(out[:, :1], 8, axis=1), atol=1e-6)
+    window = augment.TemporalSample(4, 2, seed=0)
+    index = np.arange(8, dtype="float32")[None, :, None, None, None] * np.ones((3, 8, 2, 2, 1), "float32")
+    picked = window(index).numpy()[:, :, 0, 0, 0]
+    assert all(list(np.diff(row)) == [2, 2, 2] and row[0] in (0, 1) for row in picked)
+    assert window(index, training=False).numpy()[0, :, 0, 0, 0].tolist() == [0, 2, 4, 6]
 
 
 def test_package_exports():

@@ -11,6 +11,7 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from aip_keras import jobs  # noqa: E402
+from aip_keras.config import REAL_TRAIN, DistillConfig, TeacherConfig
 from benchmarks import harness, report, teacher_view  # noqa: E402
 
 # The fields every run carries (shared/design.md, "Results format").
@@ -24,7 +25,7 @@ def tiny_teacher(tmp_path_factory):
     out = tmp_path_factory.mktemp("teacher") / "fashion-tiny"
     # 3 epochs on 3,000 images: ~0.69 test accuracy, so its accuracy on a 500-image subset stays clear of 0.5 (2
     # epochs on 2,000 gave 0.57 here and 0.486 on CI's subset).
-    config = jobs.TeacherConfig(arch="tiny_cnn", epochs=3, train_limit=3000, learning_rate=0.005)
+    config = TeacherConfig(arch="tiny_cnn", epochs=3, train_limit=3000, learning_rate=0.005)
     assert jobs.train_teacher(config, out, verbose=0)["test_accuracy"] > 0.6
     return out
 
@@ -37,7 +38,7 @@ def _spec(teacher, source="astronaut", **kwargs):
 def test_run_on_a_tiny_budget_writes_one_json_and_resumes(tiny_teacher, tmp_path):
     # The upper-bound source (real training images, through the same policy) with a policy override:
     # the two additions to jobs.run_distillation, planned by a probe like every run.
-    spec = _spec(tiny_teacher, source=jobs.REAL_TRAIN, overrides={"augment_overrides": {"cutmix_alpha": 0.0}})
+    spec = _spec(tiny_teacher, source=REAL_TRAIN, overrides={"augment_overrides": {"cutmix_alpha": 0.0}})
     results, runs = tmp_path / "results", tmp_path / "runs"
     row, ran = harness.run(spec, 0.03, clock="cpu", results_dir=results, runs_dir=runs, probe_seconds=1.0,
                            curve_points=3, verbose=0)
@@ -76,9 +77,9 @@ def test_teacher_view_counts_the_classes_the_teacher_names(tiny_teacher):
 
 def test_config_checks():
     with pytest.raises(ValueError, match="unknown augment_overrides"):
-        jobs.DistillConfig(augment_overrides={"cutmix": 0})
+        DistillConfig(augment_overrides={"cutmix": 0})
     with pytest.raises(ValueError, match="real-train"):
-        jobs.DistillConfig(source=jobs.REAL_TRAIN, patch_bank=100)
+        DistillConfig(source=REAL_TRAIN, patch_bank=100)
 
 
 def test_suites_and_plan():

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from aip_keras import jobs
+from aip_keras.config import DistillConfig
 
 
 def aip(*args, timeout=300):
@@ -54,7 +55,7 @@ def test_distill_end_to_end(tiny_teacher, tmp_path):
 
 
 def test_distill_reads_config_and_flags_override(tiny_teacher, tmp_path):
-    config = jobs.DistillConfig(teacher=str(tiny_teacher), student="tiny_cnn", epochs=1,
+    config = DistillConfig(teacher=str(tiny_teacher), student="tiny_cnn", epochs=1,
                                 patches_per_epoch=128, batch_size=64, val_limit=128,
                                 eval_limit=256, temperature=4.0)
     path = tmp_path / "config.json"
@@ -84,7 +85,7 @@ def test_patches_writes_png(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["distill", "--teacher=/nonexistent/teacher.keras"], "does not exist"),
-    (["distill", "--temperature=0"], "temperature must be > 0"),
+    (["distill", "--temperature=0"], "temperature must be a finite number > 0"),
     (["distill", "--source=/nonexistent/photo.png"], "photo.png"),
     (["frobnicate"], "unknown command"),
 ])
@@ -101,7 +102,7 @@ def test_interrupted_distillation_resumes_from_last_epoch(tiny_teacher, tmp_path
             if epoch == 0:
                 raise KeyboardInterrupt("simulated crash after epoch 1")
 
-    config = jobs.DistillConfig(teacher=str(tiny_teacher), epochs=2, patches_per_epoch=256,
+    config = DistillConfig(teacher=str(tiny_teacher), epochs=2, patches_per_epoch=256,
                                 batch_size=64, val_limit=128, eval_limit=256)
     out = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):

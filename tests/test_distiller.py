@@ -196,3 +196,17 @@ def test_works_under_mirrored_strategy_on_two_logical_cpus():
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=240)
     assert "MIRRORED_OK" in out.stdout, out.stderr[-3000:]
+
+
+def test_compile_refuses_a_loss_it_would_not_use():
+    distiller = Distiller(_classifier(), _classifier())
+    with pytest.raises(ValueError, match="drop loss=") as error:
+        distiller.compile(optimizer="adam", loss="mse")
+    assert "\n" not in str(error.value)
+    distiller.compile(optimizer="adam", metrics=["accuracy"])  # without loss= it compiles
+
+
+@pytest.mark.parametrize("teacher", [None, "teacher.keras"])
+def test_a_teacher_that_is_not_a_model_is_a_one_line_error(teacher):
+    with pytest.raises(ValueError, match="teacher must be a keras.Model, got"):
+        Distiller(teacher, _classifier())

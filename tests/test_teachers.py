@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from aip_keras import teachers
-from aip_keras.datasets import network_available
+from aip_keras.model_facts import output_kind
+from aip_keras.utils import network_available
 from aip_keras.input_spec import InputSpec
 
 OFFLINE = not network_available()
@@ -108,7 +109,7 @@ def test_hf_layout_folder(tmp_path):
     assert {"config.json", "metadata.json", "model.weights.h5"} <= set(os.listdir(tmp_path / "folder"))
     loaded, spec = teachers.load_teacher(tmp_path / "folder")
     _assert_same(model, loaded)
-    assert teachers.teacher_outputs(loaded) == "probabilities"
+    assert output_kind(loaded) == "probabilities"
 
 
 def test_hf_handle_uses_local_cache_offline(tmp_path, monkeypatch):
@@ -126,37 +127,6 @@ def test_hf_handle_uses_local_cache_offline(tmp_path, monkeypatch):
     loaded, _ = teachers.load_teacher("hf://someone/teacher")
     assert calls == [("someone/teacher", True)]
     _assert_same(model, loaded)
-
-
-# --------------------------------------------------------------------------- outputs
-
-
-@pytest.mark.parametrize(
-    "head, expected",
-    [
-        (None, "logits"),
-        (keras.layers.Softmax, "probabilities"),
-        (lambda: keras.layers.Activation("softmax"), "probabilities"),
-        (lambda: keras.layers.Activation("relu"), "logits"),
-    ],
-)
-def test_teacher_outputs_heads(head, expected):
-    assert teachers.teacher_outputs(tiny_cnn(head=head() if head else None)) == expected
-
-
-def test_teacher_outputs_dense_softmax_sequential_and_nested(tmp_path):
-    seq = keras.Sequential([
-        keras.Input((12, 12, 1)), keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax"),
-    ])
-    assert teachers.teacher_outputs(seq) == "probabilities"
-    inputs = keras.Input((12, 12, 1))
-    nested = keras.Model(inputs, seq(keras.layers.Rescaling(1.0)(inputs)))
-    assert teachers.teacher_outputs(nested) == "probabilities"
-    seq.save(tmp_path / "s.keras")
-    loaded, _ = teachers.load_teacher(tmp_path / "s.keras")
-    assert teachers.teacher_outputs(loaded) == "probabilities"
-    logits = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="log_softmax")])
-    assert teachers.teacher_outputs(logits) == "logits"
 
 
 # --------------------------------------------------------------------------- bad input
@@ -228,9 +198,13 @@ def test_not_a_classifier():
     two_outputs = keras.Model(flat, [keras.layers.Dense(3)(keras.layers.Flatten()(flat))] * 2)
     with pytest.raises(ValueError, match="has 2 outputs"):
         teachers.load_teacher(two_outputs)
-    vector_in = keras.Input((16,))
+    sequence_in = keras.Input((16, 4))  # rank 3: neither an image, a clip nor a waveform
+    sequence_model = keras.Model(sequence_in, keras.layers.Dense(3)(keras.layers.Flatten()(sequence_in)))
     with pytest.raises(ValueError, match="takes inputs of shape"):
-        teachers.load_teacher(keras.Model(vector_in, keras.layers.Dense(3)(vector_in)))
+        teachers.load_teacher(sequence_model)
+    waveform_in = keras.Input((16,))  # a waveform classifier is a valid (audio) teacher
+    model, spec = teachers.load_teacher(keras.Model(waveform_in, keras.layers.Dense(3)(waveform_in)))
+    assert model.trainable is False and spec.size is None
     with pytest.raises(ValueError, match="no defined input"):
         teachers.load_teacher(keras.Sequential([keras.layers.Dense(3)]))
     with pytest.raises(ValueError, match="is a layer, not a model"):
@@ -310,7 +284,7 @@ def test_application_family_specs(name, value_range, mean, wrapped):
     model, spec = teachers._application_teacher(name, weights=None)
     assert spec.size == (224, 224) and spec.channels == 3 and spec.value_range == value_range
     assert spec.mean == mean
-    assert model.output_shape == (None, 1000) and teachers.teacher_outputs(model) == "logits"
+    assert model.output_shape == (None, 1000) and output_kind(model) == "logits"
     assert (model.layers[1].name == "caffe_rgb_to_bgr_minus_mean") == wrapped
 
 

@@ -8,13 +8,14 @@ import types
 import keras_tuner
 import pytest
 
-from aip_keras import datasets, jobs, tuning
+from aip_keras import datasets, tuning
+from aip_keras.config import REAL_TRAIN, DistillConfig
 
 TINY = dict(trial_epochs=1, trial_patches_per_epoch=128, val_limit=128)
 
 
 def _config(**fields):
-    return jobs.DistillConfig(teacher="zoo:cifar10-teacher-small_cnn", eval="cifar10", student="tiny_cnn",
+    return DistillConfig(teacher="zoo:cifar10-teacher-small_cnn", eval="cifar10", student="tiny_cnn",
                               batch_size=64, epochs=3, patches_per_epoch=1024, **fields)
 
 
@@ -34,7 +35,7 @@ def test_hp_space_defaults_are_the_paper_policy():
     assert tuning.AugmentationHyperModel.from_config(hypermodel.get_config()).get_config() == hypermodel.get_config()
     for bad, fragment in (({"tune": ["nope"]}, "unknown hyperparameters"),
                           ({"trial_patches_per_epoch": 8}, "proxy budget"),
-                          ({"config": _config(source=jobs.REAL_TRAIN)}, "no augmentation chain")):
+                          ({"config": _config(source=REAL_TRAIN)}, "no augmentation chain")):
         with pytest.raises(ValueError, match=fragment):
             tuning.AugmentationHyperModel(**{"config": _config(), **bad})
 
@@ -55,7 +56,7 @@ def test_search_writes_a_config_that_distill_accepts(tmp_path, monkeypatch):
     assert max(float(r["val_accuracy"]) for r in rows) == pytest.approx(result["best_score"])
     for png in ("trials.png", "effects.png"):
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
-    best = jobs.DistillConfig.from_file(out / "best_config.json")
+    best = DistillConfig.from_file(out / "best_config.json")
     assert best.temperature == result["best_hyperparameters"]["temperature"]
     assert best.chain["rotation"] == result["best_hyperparameters"]["rotation"]
     assert (best.epochs, best.patches_per_epoch) == (3, 1024)  # the full budget, not the proxy

@@ -7,25 +7,22 @@ Every audio model takes float32 waveforms `(batch, samples)` in [-1, 1] at its
 statistics of the training clip are baked in) -> `SpecAugment` (masks in
 training only) -> CNN -> logits. The two custom layers are registered
 (`aip_keras>LogMel`, `aip_keras>SpecAugment`), so a saved model loads with
-`safe_mode=True` once `aip_keras.sources.audio` has been imported (importing
-`aip_keras.models` does it).
+`safe_mode=True` once `aip_keras.front_end` has been imported (`import aip_keras`
+does it).
 
     from aip_keras import models
     model = models.build("audio_cnn", (16000,), 10)            # 1 s at 16 kHz
     model = models.build("audio_cnn", (8000,), 10, sample_rate=8000)
 
-`load_audio_model(path)` loads a teacher or student and checks it takes raw
-waveforms; `audio_format(model)` reads its sample rate and input length.
+`aip_keras.teachers.load_audio_model(path)` loads a teacher or student and checks
+it takes raw waveforms; `aip_keras.model_facts.audio_format(model)` reads its
+sample rate and input length.
 """
-
-import os
-import pathlib
-import zipfile
 
 import keras
 
+from aip_keras.front_end import DEFAULT_SAMPLE_RATE, LogMel, SpecAugment, num_frames
 from aip_keras.models.registry import batch_norm, l2, register
-from aip_keras.sources.audio import DEFAULT_SAMPLE_RATE, LogMel, SpecAugment, num_frames
 
 SPEC_AUGMENT_DEFAULTS = {"freq_masks": 2, "freq_width": 8, "time_masks": 2, "time_width": 10}
 
@@ -137,99 +134,3 @@ def audio_efficientnet_b0(input_shape=(DEFAULT_SAMPLE_RATE,), num_classes=10, sa
         x = keras.layers.Dropout(dropout, name="top_dropout")(x)
     outputs = keras.layers.Dense(num_classes, name="logits")(x)
     return keras.Model(inputs, outputs, name="audio_efficientnet_b0")
-
-
-# --------------------------------------------------------------------------- loading
-
-
-def audio_format(model, default_sample_rate=DEFAULT_SAMPLE_RATE):
-    """What a waveform classifier takes: `{"sample_rate": int, "samples": int or None}`.
-
-    The rate is read from the model's (first) `LogMel` layer, else
-    `default_sample_rate`; `samples` is the fixed input length, if any.
-
-    Raises:
-        ValueError: the model does not take one `(batch, samples)` input or
-            does not output `(batch, classes)`.
-    """
-    inputs = getattr(model, "inputs", None)
-    if not inputs or len(inputs) != 1:
-        raise ValueError(
-            f"model {model.name!r} has {len(inputs or [])} inputs: an audio classifier with one "
-            "(batch, samples) waveform input is needed."
-        )
-    shape = tuple(inputs[0].shape)
-    if len(shape) != 2:
-        raise ValueError(
-            f"model {model.name!r} takes inputs of shape {shape}, not raw waveforms (batch, samples): pass an "
-            "audio model (aip train-teacher --modality=audio), or use --modality=image for image models."
-        )
-    out = tuple(model.outputs[0].shape) if len(model.outputs) == 1 else None
-    if out is None or len(out) != 2 or not out[-1]:
-        raise ValueError(
-            f"model {model.name!r} outputs {[tuple(o.shape) for o in model.outputs]}, not one class vector "
-            "(batch, classes): pass a classifier."
-        )
-    rate = default_sample_rate
-    for layer in _all_layers(model):
-        if isinstance(layer, LogMel):
-            rate = layer.sample_rate
-            break
-    return {"sample_rate": int(rate), "samples": shape[1]}
-
-
-def _all_layers(model):
-    for layer in model.layers:
-        yield layer
-        if isinstance(layer, keras.Model):
-            yield from _all_layers(layer)
-
-
-def load_audio_model(model, safe_mode=True):
-    """Loads a waveform classifier (teacher or student) and checks its input.
-
-    Args:
-        model: a `keras.Model`, a `.keras` file, a folder written by
-            `model.save(folder, zipped=False)` / `aip train-teacher`, a zoo entry
-            `zoo:<name>` or a Hub repo `hf://<owner>/<name>` (see `aip_keras.zoo`).
-        safe_mode: Keras safe mode (no `Lambda` code) for files.
-
-    Returns:
-        `(model, format)` with `format` from `audio_format`.
-
-    Raises:
-        ValueError: one line (missing or unreadable file, not an audio classifier).
-    """
-    if isinstance(model, str) and model.startswith(("zoo:", "hf://")):
-        from aip_keras import zoo
-
-        model = zoo.load(model.removeprefix("zoo:"), safe_mode=safe_mode)[0]
-    if not isinstance(model, keras.Model):
-        if not isinstance(model, (str, os.PathLike)):
-            raise ValueError(f"audio model must be a keras.Model or a path, got {type(model).__name__}: pass a .keras file.")
-        path = pathlib.Path(model).expanduser()
-        if not path.exists():
-            raise ValueError(f"audio model {os.fspath(model)} does not exist: pass a .keras file or a model folder "
-                             "(e.g. from aip train-teacher --modality=audio).")
-        if path.is_dir() and not (path / "config.json").is_file():
-            raise ValueError(f"model folder {path} has no config.json: pass a folder written by "
-                             "model.save(folder, zipped=False) or a .keras file.")
-        if path.is_file() and path.suffix == ".keras" and not zipfile.is_zipfile(path):
-            raise ValueError(f"model file {path} is not a .keras (zip) archive: re-save it with model.save('x.keras').")
-        try:
-            model = keras.saving.load_model(str(path), compile=False, safe_mode=safe_mode)
-        except Exception as error:  # Keras raises many kinds for bad files
-            first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
-            raise ValueError(f"{path} cannot be read as a Keras model ({type(error).__name__}: {first}): "
-                             "check that it was written by model.save().") from None
-    return model, audio_format(model)
-
-
-def is_audio_model(name):
-    """True if registry model `name` builds a waveform classifier (its constructor takes `sample_rate`)."""
-    import inspect
-
-    from aip_keras.models import registry
-
-    fn = registry._REGISTRY.get(name)
-    return fn is not None and "sample_rate" in inspect.signature(fn).parameters

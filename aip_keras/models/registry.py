@@ -95,6 +95,12 @@ def build(name, input_shape, num_classes, **kwargs):
     return fn(input_shape=input_shape, num_classes=num_classes, **kwargs)
 
 
+def is_audio_model(name):
+    """True if registry model `name` builds a waveform classifier (its constructor takes `sample_rate`)."""
+    fn = _REGISTRY.get(name)
+    return fn is not None and "sample_rate" in inspect.signature(fn).parameters
+
+
 def _channel_values(values, channels, what):
     if isinstance(values, (int, float)):
         return [float(values)] * channels

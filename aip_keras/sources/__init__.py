@@ -1,10 +1,18 @@
-"""Single-datum sources: one image (audio, video) -> an endless tf.data stream of crops."""
+"""Single-datum sources: one image (audio, video) -> an endless tf.data stream of crops.
 
+Modules: `image` (patch streams, banks, `SingleImageSource`), `image_chain`
+(`PatchChain`, the per-patch augmentation, and the image stream seeds),
+`audio` (`AudioChain`, `SingleClipSource`), `audio_ops` (the batched waveform
+augmentations), `video` (fake clips of one image, windows of one video).
+Files are decoded by `aip_keras.decode`; `load_image`, `load_clip` and
+`concatenate_clips` are re-exported here for convenience.
+"""
+
+from aip_keras.decode.audio import concatenate_clips, load_clip
+from aip_keras.decode.image import PHOTOS, load_image
+from aip_keras.sources.audio import AudioChain, SingleClipSource, single_clip_dataset
 from aip_keras.sources.image import (
-    PHOTOS,
-    PatchChain,
     SingleImageSource,
-    load_image,
     patch_bank,
     patch_bank_dataset,
     patch_chain,
@@ -12,22 +20,11 @@ from aip_keras.sources.image import (
     sample_crop_boxes,
     single_image_dataset,
 )
-from aip_keras.sources import audio  # noqa: F401  (also registers the LogMel / SpecAugment layers)
-from aip_keras.sources.audio import (
-    AudioChain,
-    LogMel,
-    SingleClipSource,
-    SpecAugment,
-    concatenate_clips,
-    load_clip,
-    single_clip_dataset,
-)
+from aip_keras.sources.image_chain import PatchChain
 
 __all__ = [
     "AudioChain",
-    "LogMel",
     "SingleClipSource",
-    "SpecAugment",
     "concatenate_clips",
     "load_clip",
     "single_clip_dataset",

@@ -8,7 +8,7 @@ box linearly interpolated between the two (frame 0 = box 1, last frame =
 box 2), resized to `clip_size`: a smooth pan/zoom "camera move" over the
 photo. Colour jitter is drawn once per clip and applied to every frame.
 
-One real video: the video is decoded once (ffmpeg through imageio, frames
+One real video: the video is decoded once (`aip_keras.decode.video.load_video`: ffmpeg through imageio, frames
 scaled to `max_side`), and each clip is a random window of `frames` frames
 (every `stride`-th) with the same spatial augmentation (square crop, two
 interpolated boxes, per-clip jitter) applied frame by frame.
@@ -27,12 +27,13 @@ frames, which `tf.image.crop_and_resize` does in one call.
 """
 
 import math
-import pathlib
 
 import numpy as np
 import tensorflow as tf
 
-from aip_keras.sources.image import PatchChain, _element_seed, _seed_tensor, load_image
+from aip_keras.decode.image import load_image
+from aip_keras.decode.video import load_video
+from aip_keras.sources import image_chain
 
 DEFAULT_FRAMES = 8
 DEFAULT_CLIP_SIZE = 32
@@ -80,8 +81,9 @@ class ClipChain:
         self.min_area, self.max_area = float(min_area), float(max_area)
         self.min_aspect, self.max_aspect = float(min_aspect), float(max_aspect)
         # The jitter (and its parameter draw) is PatchChain's, applied to all frames of a clip.
-        self._jitter = PatchChain(patch_size=self.clip_size, brightness=brightness, contrast=contrast,
-                                  saturation=saturation, hue=hue, jitter_p=jitter_p, rotation=0.0, shear=0.0)
+        self._jitter = image_chain.PatchChain(patch_size=self.clip_size, brightness=brightness, contrast=contrast,
+                                              saturation=saturation, hue=hue, jitter_p=jitter_p, rotation=0.0,
+                                              shear=0.0)
 
     def get_config(self):
         j = self._jitter
@@ -99,7 +101,7 @@ class ClipChain:
 
     def sample_boxes(self, frame_shape, seed):
         """The clip's two boxes, normalised `(y1, x1, y2, x2)` in the frame, shape `(2, 4)`, and jitter params."""
-        seed = _seed_tensor(seed)
+        seed = image_chain.image_seed(seed)
         seed_box, seed_jitter = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
         u = tf.random.stateless_uniform([2 + 2 * 4], seed_box, dtype=tf.float32)
         height = tf.cast(frame_shape[0], tf.float32)
@@ -150,7 +152,7 @@ class ClipChain:
         clip = tf.clip_by_value(clip, 0.0, 1.0)
         per_frame = {k: tf.repeat(tf.reshape(v, [1]), self.frames) for k, v in jitter.items()
                      if v.shape.rank == 0}
-        clip = self._jitter._jitter(clip, per_frame)
+        clip = self._jitter.jitter(clip, per_frame)
         if self.channels == 1:
             clip = tf.reduce_sum(clip * tf.constant(_GREY, tf.float32), axis=-1, keepdims=True)
         return tf.ensure_shape(clip, [self.frames, self.clip_size, self.clip_size, self.channels])
@@ -178,45 +180,6 @@ def temporal_windows(num_frames, frames, stride=1, clips=1):
     return starts[:, None] + int(stride) * np.arange(int(frames))[None]
 
 
-def load_video(path, max_side=256, max_frames=None):
-    """Decodes a video file once into uint8 frames `(N, H, W, 3)`, scaled so the short side <= `max_side`.
-
-    Uses ffmpeg through imageio (the `imageio-ffmpeg` wheel carries the binary).
-
-    Raises:
-        ValueError: one line for a missing, unreadable or non-video file, or zero-size frames.
-    """
-    import imageio.v2 as imageio
-    from PIL import Image
-
-    path = pathlib.Path(path).expanduser()
-    if not path.is_file():
-        raise ValueError(f"video file {path} does not exist: pass the path of a video (e.g. an .mp4).")
-    frames = []
-    try:
-        with imageio.get_reader(str(path), format="ffmpeg") as reader:
-            for frame in reader:
-                frame = np.asarray(frame)
-                if frame.ndim != 3 or min(frame.shape[:2]) < 1:
-                    raise ValueError(f"video {path} has zero-size frames {frame.shape}: pass a real video.")
-                if max_side and min(frame.shape[:2]) > max_side:
-                    scale = max_side / min(frame.shape[:2])
-                    size = (max(1, round(frame.shape[1] * scale)), max(1, round(frame.shape[0] * scale)))
-                    frame = np.asarray(Image.fromarray(frame[..., :3]).resize(size, Image.BILINEAR))
-                frames.append(frame[..., :3])
-                if max_frames and len(frames) >= max_frames:
-                    break
-    except ValueError:
-        raise
-    except Exception as error:  # imageio/ffmpeg raise OSError, RuntimeError, IndexError for bad files
-        first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
-        raise ValueError(f"cannot decode video {path} ({type(error).__name__}: {first}): "
-                         "pass a video file ffmpeg can read (mp4, webm, avi, ...).") from None
-    if not frames:
-        raise ValueError(f"video {path} has no frames: pass a video with at least one clip of frames.")
-    return np.stack(frames)
-
-
 class SingleImageClipSource:
     """Fake clips of one image, endlessly (see the module docstring).
 
@@ -241,7 +204,7 @@ class SingleImageClipSource:
     def dataset(self, batch_size, seed=0):
         image = tf.constant(self.image)
         chain = self.chain
-        ds = tf.data.Dataset.counter().map(lambda i: chain(image, _element_seed(seed, i)),
+        ds = tf.data.Dataset.counter().map(lambda i: chain(image, image_chain.element_seed(seed, i)),
                                            num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         return ds.batch(int(batch_size), drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
@@ -285,8 +248,8 @@ class SingleVideoSource:
         chain = self.chain
 
         def clip(i):
-            element_seed = _element_seed(seed, i)
-            start_seed, chain_seed = tf.unstack(tf.random.experimental.stateless_split(element_seed, 2))
+            clip_seed = image_chain.element_seed(seed, i)
+            start_seed, chain_seed = tf.unstack(tf.random.experimental.stateless_split(clip_seed, 2))
             start = tf.random.stateless_uniform([], start_seed, 0, starts, dtype=tf.int32)
             return chain(tf.gather(video, start + offsets), chain_seed)
 

@@ -53,14 +53,21 @@ PROMPTS = "/usr/share/asterisk/sounds/en/**/*.wav"
 LEFT_OUT = ("digits", "silence")  # isolated spoken numbers (the test words!) and pure silence
 SEEDS = (0, 1)
 CROPS = 20_480  # the budget of the main table
+# How each source clip was made, for the zoo card (the card shows file names, never this machine's paths).
+SOURCE_NOTES = {
+    "speech": "the English speech prompts of Debian's asterisk-core-sounds-en-wav (CC-BY-SA 3.0) without its digits/ "
+              "and silence/ folders: 464 prompts concatenated in path order by benchmarks/audio/run.py, about 23 min, "
+              "resampled to 16 kHz",
+    "music": "reno_project-system.wav of Debian's asterisk-moh-opsound-wav (CC-BY-SA 3.0), 5 min 22 s",
+}
 TEACHER_ARGS = ["--modality=audio", "--data=fsdd", "--arch=audio_cnn", "--epochs=25", "--batch_size=64",
                 "--learning_rate=0.005"]
 
 
 def speech_clip():
     """The 568 Asterisk prompts joined into one WAV (cached)."""
-    from aip_keras.datasets import cache_dir
-    from aip_keras.sources.audio import concatenate_clips
+    from aip_keras.utils import cache_dir
+    from aip_keras.decode.audio import concatenate_clips
 
     out = cache_dir() / "clips" / "asterisk-en-prompts-no-digits.wav"
     if not out.exists():
@@ -132,7 +139,7 @@ def publish_best():
         print(f"{target.relative_to(REPO)} is already the best student ({best['student_accuracy']:.4f})")
         return
     shutil.rmtree(target, ignore_errors=True)
-    zoo.write_entry(target, kind="student", from_run=run_dir)
+    zoo.write_entry(target, kind="student", from_run=run_dir, source_note=SOURCE_NOTES.get(best["source"]))
     print(f"best student ({best['source']}, seed {best['seed']}, accuracy {best['student_accuracy']:.4f}) "
           f"-> {target.relative_to(REPO)} (card and index updated)")
 

@@ -1,4 +1,4 @@
-"""Labelled sets: CIFAR-10 from the shared JPEG tar, Fashion-MNIST IDX, folders, tfds."""
+"""Tests for aip_keras.datasets.image: CIFAR-10 from the shared JPEG tar, Fashion-MNIST IDX, folders, tfds."""
 import gzip
 import shutil
 import time
@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from aip_keras import datasets
+from aip_keras.utils import network_available
 
 FASHION_DEBIAN = datasets.DEBIAN_FASHION_MNIST
 
@@ -33,23 +34,6 @@ def use_cache(cifar_cache, shared_data, monkeypatch):
     monkeypatch.setenv("AIP_CACHE_DIR", str(cifar_cache[0]))
     monkeypatch.setenv("AIP_SHARED_DATA", str(shared_data))
     return cifar_cache[0]
-
-
-# --------------------------------------------------------------------------- places
-
-
-def test_cache_dir_from_env(tmp_path, monkeypatch):
-    monkeypatch.setenv("AIP_CACHE_DIR", str(tmp_path / "new" / "cache"))
-    assert datasets.cache_dir() == tmp_path / "new" / "cache"
-    assert datasets.cache_dir().is_dir()
-
-
-def test_shared_data_dir(monkeypatch):
-    monkeypatch.delenv("AIP_SHARED_DATA", raising=False)
-    beside_repo = datasets.PACKAGE_DIR.parent.parent / "shared" / "data"
-    assert datasets.shared_data_dir() == (beside_repo if beside_repo.is_dir() else None)
-    monkeypatch.setenv("AIP_SHARED_DATA", "/some/where")
-    assert str(datasets.shared_data_dir()) == "/some/where"
 
 
 # --------------------------------------------------------------------------- CIFAR-10
@@ -102,11 +86,11 @@ def test_cifar10_train_and_split_validation(use_cache):
     fit, val = datasets.split_validation(train, fraction=0.1, seed=0)
     assert (fit.num_examples, val.num_examples) == (45_000, 5_000)
     assert (fit.split, val.split) == ("train-fit", "train-val")
-    assert not set(fit._indices) & set(val._indices)
+    assert not set(fit.indices) & set(val.indices)
     fit2, val2 = datasets.split_validation(train, fraction=0.1, seed=0)
-    np.testing.assert_array_equal(val._indices, val2._indices)
+    np.testing.assert_array_equal(val.indices, val2.indices)
     _, val3 = datasets.split_validation(train, fraction=0.1, seed=1)
-    assert not np.array_equal(val._indices, val3._indices)
+    assert not np.array_equal(val.indices, val3.indices)
     y = val.arrays()[1]
     assert len(y) == 5_000 and np.bincount(y, minlength=10).min() > 400
     assert int(fit.dataset(1000).cardinality()) == 45
@@ -268,20 +252,11 @@ def test_folder_errors(tmp_path):
         datasets.load(root)
 
 
-def test_unknown_names():
-    with pytest.raises(ValueError, match="unknown dataset 'imagenet': use 'cifar10'"):
-        datasets.load("imagenet")
-    with pytest.raises(ValueError, match="does not exist"):
-        datasets.load("./no/such/folder")
-    with pytest.raises(ValueError, match="splits 'train' and 'test'"):
-        datasets.load("fashion_mnist", split="validation")
-
-
 # --------------------------------------------------------------------------- tfds
 
 
 def test_tfds_offline_fails_fast(tmp_path):
-    if datasets.network_available():
+    if network_available():
         pytest.skip("this machine has network: tfds would really download")
     start = time.time()
     with pytest.raises(ValueError) as info:

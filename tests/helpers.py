@@ -1,0 +1,54 @@
+"""Helpers shared by the tests."""
+
+import numpy as np
+import tensorflow as tf
+
+
+def _numpy(value):
+    return tf.nest.map_structure(lambda v: v.numpy() if hasattr(v, "numpy") else np.asarray(v), value)
+
+
+def eager_and_mapped(op, *inputs, passes=1):
+    """Runs `op(*inputs)` eagerly, then inside `tf.data.Dataset.map` (graph mode), `passes` times.
+
+    The big_vision check: ops often behave differently traced in a tf.data
+    pipeline than eagerly (shapes unknown at trace time, Python-side randomness,
+    numpy calls), so every augmentation op and layer is run both ways and the
+    outputs compared by the caller.
+
+    Args:
+        op: a function or Keras layer; wrap it in a lambda to pass options
+            (e.g. `lambda x: layer(x, training=True)`).
+        *inputs: its positional inputs (arrays, tensors or Python numbers),
+            given to the mapped call as constant tensors.
+        passes: how many times to iterate the mapped dataset (a stateful
+            layer draws new randomness on each).
+
+    Returns:
+        A list of `1 + passes` numpy outputs (nests follow `op`'s output):
+        the eager one first, then one per pass inside `Dataset.map`.
+
+    Example:
+
+        eager, mapped = eager_and_mapped(lambda x: x * 2, np.ones(3, "float32"))
+    """
+    tensors = tuple(tf.convert_to_tensor(x) for x in inputs)
+    outputs = [_numpy(op(*tensors))]
+    ds = tf.data.Dataset.from_tensors(tensors).repeat(passes).map(lambda *args: op(*args))
+    outputs += [_numpy(out) for out in ds]
+    return outputs
+
+
+def assert_one_line_error(excinfo, *fragments):
+    """The raised error is one line, `<what is wrong>: <how to fix it>`, and holds every fragment."""
+    message = str(excinfo.value)
+    assert "\n" not in message and ": " in message, message
+    for fragment in fragments:
+        assert fragment in message, message
+
+
+def tone(seconds=1.0, rate=8000, freq=440.0, amp=0.5, channels=1):
+    """A float32 sine of `freq` Hz: `(samples,)`, or `(samples, channels)` with the same wave in each."""
+    t = np.arange(int(seconds * rate)) / rate
+    x = (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+    return np.stack([x] * channels, -1) if channels > 1 else x
