@@ -48,6 +48,17 @@ def test_fsdd_splits_shapes_and_cache(fsdd_cache, shared_data, monkeypatch):
     assert (fit.num_examples, val.num_examples) == (2430, 270) and val.arrays()[0].shape == (270, RATE)
 
 
+def test_without_the_tar_the_bundled_test_split_is_the_same_test_split(fsdd_cache, tmp_path, monkeypatch):
+    """A plain install (no shared data) evaluates on the bundled copy of FSDD's test split: the same 300 clips."""
+    monkeypatch.setenv("AIP_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("AIP_SHARED_DATA", str(tmp_path / "no-shared-data"))
+    bundled = datasets.load_audio("fsdd", split="test", sample_rate=RATE)
+    for got, expected in zip(bundled.arrays(), fsdd_cache[1].arrays()):
+        np.testing.assert_array_equal(got, expected)
+    with pytest.raises(ValueError, match="bundles the test split only"):
+        datasets.load_audio("fsdd", split="train", sample_rate=RATE)
+
+
 def test_fsdd_missing_tar_names_the_place(tmp_path):
     with pytest.raises(ValueError, match=r"FSDD tar fsdd-recordings.tar.gz is not in .*nowhere") as info:
         datasets.load_audio("fsdd", data_dir=tmp_path / "nowhere")
