@@ -49,6 +49,7 @@ from aip_keras.evaluate import compare, format_comparison  # noqa: E402
 from aip_keras.input_spec import spec_for_model  # noqa: E402
 from aip_keras.plots import save_image_grid  # noqa: E402
 from aip_keras.sources.video import temporal_windows  # noqa: E402
+from aip_keras.utils import first_line  # noqa: E402
 
 FLAGS = flags.FLAGS
 # How each modality names its labelled test examples and its training samples.
@@ -417,7 +418,7 @@ def _guarded(main, command):
         try:
             main(argv)
         except (ValueError, FileNotFoundError, FloatingPointError, OSError, RuntimeError) as error:
-            message = str(error).splitlines()[0] if str(error) else type(error).__name__
+            message = first_line(error, limit=1000, with_type=False) or type(error).__name__
             print(f"aip {command}: error: {message}", file=sys.stderr)
             sys.exit(1)
 

@@ -241,7 +241,7 @@ def _from_weights(path, arch, num_classes, input_shape, input_spec):
             problem = first_line(error)
     partial = [w for w in caught if "freshly-initialized" in str(w.message) or "not be loaded" in str(w.message)]
     if problem is None and partial:  # never hand back a partly random teacher
-        problem = str(partial[0].message).splitlines()[0][:200]
+        problem = first_line(partial[0].message, limit=200, with_type=False)
     if problem is not None:
         raise ValueError(
             f"teacher weights {path} do not fit {getattr(arch, '__name__', arch)!r} with input {input_shape} and "

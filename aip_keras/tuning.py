@@ -329,11 +329,15 @@ def trial_rows(tuner):
     rows = []
     for trial_id, trial in sorted(tuner.oracle.trials.items()):
         metrics = trial.metrics.metrics
-        value = (lambda name: float(metrics[name].get_best_value()) if name in metrics
-                 and metrics[name].get_best_value() is not None else None)
-        rows.append({"trial_id": trial_id, "status": trial.status, OBJECTIVE: value(OBJECTIVE),
-                     "val_agreement": value("val_agreement"), **trial.hyperparameters.values})
+        rows.append({"trial_id": trial_id, "status": trial.status, OBJECTIVE: _best(metrics, OBJECTIVE),
+                     "val_agreement": _best(metrics, "val_agreement"), **trial.hyperparameters.values})
     return rows
+
+
+def _best(metrics, name):
+    """A trial's best value of metric `name`, or None when it has none (a failed trial)."""
+    best = metrics[name].get_best_value() if name in metrics else None
+    return None if best is None else float(best)
 
 
 def trials_csv(rows):

@@ -32,7 +32,6 @@ import copy
 import dataclasses
 import hashlib
 import json
-import math
 import os
 import pathlib
 import platform
@@ -47,7 +46,7 @@ if str(REPO) not in sys.path:
 import keras  # noqa: E402
 
 from aip_keras import atomic, jobs  # noqa: E402
-from aip_keras.config import REAL_TRAIN, DistillConfig
+from aip_keras.config import REAL_TRAIN, DistillConfig  # noqa: E402
 
 RESULTS_DIR = REPO / "benchmarks" / "results"
 RUNS_DIR = REPO / "benchmarks" / "runs"

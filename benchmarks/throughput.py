@@ -42,7 +42,6 @@ from absl import app, flags  # noqa: E402
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from aip_keras import atomic, augment, jobs, models, sources, teachers  # noqa: E402

@@ -11,7 +11,7 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from aip_keras import jobs  # noqa: E402
-from aip_keras.config import REAL_TRAIN, DistillConfig, TeacherConfig
+from aip_keras.config import REAL_TRAIN, DistillConfig, TeacherConfig  # noqa: E402
 from benchmarks import harness, report, teacher_view  # noqa: E402
 
 # The fields every run carries (shared/design.md, "Results format").

@@ -4,7 +4,6 @@ import subprocess
 import sys
 
 import keras
-import numpy as np
 import pytest
 
 from aip_keras import jobs

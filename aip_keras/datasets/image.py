@@ -47,7 +47,7 @@ from aip_keras.datasets.base import (
     tfds_builder,
     tfds_split_size,
 )
-from aip_keras.utils import cache_dir
+from aip_keras.utils import cache_dir, first_line
 
 BUNDLED_FASHION_MNIST = PACKAGE_DIR / "data" / "fashion_mnist"
 DEBIAN_FASHION_MNIST = pathlib.Path("/usr/share/datasets/fashion-mnist")
@@ -226,7 +226,7 @@ def _decode_jpegs(blobs):
     try:
         return np.concatenate([batch.numpy() for batch in ds])
     except tf.errors.InvalidArgumentError as error:
-        message = str(error).splitlines()[0]
+        message = first_line(error, with_type=False)
         raise ValueError(
             f"CIFAR-10 tar holds a bad or odd-sized JPEG ({message}): replace it with a good copy."
         ) from None

@@ -8,6 +8,8 @@ import pathlib
 import numpy as np
 from PIL import Image
 
+from aip_keras.utils import first_line
+
 
 def load_video(path, max_side=256, max_frames=None):
     """Decodes a video file once into uint8 frames `(N, H, W, 3)`, scaled so the short side <= `max_side`.
@@ -17,7 +19,10 @@ def load_video(path, max_side=256, max_frames=None):
     Raises:
         ValueError: one line for a missing, unreadable or non-video file, or zero-size frames.
     """
-    import imageio.v2 as imageio
+    try:
+        import imageio.v2 as imageio
+    except ImportError:
+        raise ValueError('video files need imageio and imageio-ffmpeg: pip install "aip_keras[video]".') from None
 
     path = pathlib.Path(path).expanduser()
     if not path.is_file():
@@ -39,8 +44,7 @@ def load_video(path, max_side=256, max_frames=None):
     except ValueError:
         raise
     except Exception as error:  # imageio/ffmpeg raise OSError, RuntimeError, IndexError for bad files
-        first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
-        raise ValueError(f"cannot decode video {path} ({type(error).__name__}: {first}): "
+        raise ValueError(f"cannot decode video {path} ({first_line(error, limit=200)}): "
                          "pass a video file ffmpeg can read (mp4, webm, avi, ...).") from None
     if not frames:
         raise ValueError(f"video {path} has no frames: pass a video with at least one clip of frames.")
