@@ -132,10 +132,32 @@ def main():
                 ratio = statistics.mean(r["student_accuracy"] / r["teacher_accuracy"] for r in rs)
                 lines.append(f"With {budget / base:g}x the budget ({budget:,} crops, {len(rs)} seed(s)) {source} "
                              f"reaches {ratio:.2f} x the teacher.")
-    lines += ["", f"![student accuracy per source clip]({CHART.name})", "", NOTES]
+    lines += ["", f"![student accuracy per source clip]({CHART.name})", ""]
+    lines += default_clip_section(rows)
+    lines += ["", NOTES]
     DOC.write_text("\n".join(lines) + "\n")
     print(f"wrote {DOC.relative_to(REPO)}")
     chart(teacher_acc, main_runs, sources, base)
+
+
+def default_clip_section(rows):
+    """The bundled default clip against the long speech clip and noise (benchmarks/audio/default_clip.py)."""
+    runs = [r for r in rows if r["kind"] == "default_clip"]
+    if not runs:
+        return []
+    lines = ["## The bundled default clip", "",
+             "`aip distill --modality=audio` with no source uses `speech_prompts`, the 59 s clip bundled in "
+             "`aip_keras/data/audio` (no digits in it). Same recipe, seeds and budgets for each source; from "
+             "`benchmarks/audio/default_clip.py` (`kind: default_clip` rows).", "",
+             "| source | clip length | crops | seeds | test accuracy | x teacher |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    keys = sorted({(r["budget_crops"], r["source"]) for r in runs})
+    for crops, source in keys:
+        rs = sorted((r for r in runs if r["budget_crops"] == crops and r["source"] == source), key=lambda r: r["seed"])
+        lines.append(f"| {source} | {rs[0]['source_seconds']:.0f} s | {crops:,} | {','.join(str(r['seed']) for r in rs)} | "
+                     f"{fmt([r['student_accuracy'] for r in rs])} | "
+                     f"{fmt([r['student_accuracy'] / r['teacher_accuracy'] for r in rs], 2)} |")
+    return lines
 
 
 def chart(teacher_acc, distills, sources, budget):
