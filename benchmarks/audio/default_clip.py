@@ -1,8 +1,21 @@
 """Does the bundled 60 s clip teach? The audio default against the long speech clip and noise, same budget.
 
     apt-get install -y asterisk-core-sounds-en-wav     # the long speech clip (benchmarks/audio/run.py)
-    python benchmarks/audio/default_clip.py            # 3 sources x seed 0 x 8,192 crops, ~3 min each
-    python benchmarks/audio/default_clip.py --only speech_prompts --crops 20480
+    python benchmarks/audio/default_clip.py            # 3 sources x seed 0 x 8,192 crops, ~1 min each
+
+The rows of aip_keras/data/audio/README.md ("Does it teach?"), about 1 h on the 2-core machine:
+
+    C=~/.cache/aip_keras/clips
+    python benchmarks/audio/make_default_clip.py --seconds 30 --out $C/speech_prompts-30s.wav
+    python benchmarks/audio/make_default_clip.py --seconds 90 --out $C/speech_prompts-90s.wav
+    X="speech_prompts_30s=$C/speech_prompts-30s.wav speech_prompts_90s=$C/speech_prompts-90s.wav"
+    python benchmarks/audio/default_clip.py --only noise
+    python benchmarks/audio/default_clip.py --seeds 0 1 2 --extra $X --only speech_prompts speech \
+        speech_prompts_30s speech_prompts_90s
+    python benchmarks/audio/default_clip.py --crops 20480 --seeds 0 1 --extra $X --only speech_prompts speech \
+        speech_prompts_90s
+    python benchmarks/audio/default_clip.py --crops 61440 --seeds 0 1 --extra $X --only speech_prompts speech \
+        speech_prompts_90s                                                     # ~5-7 min each
 
 Sources (all resampled to the teacher's 16 kHz when loaded):
 - speech_prompts: `aip_keras/data/audio/speech_prompts.wav`, the clip bundled with the package (60 s, 27 Asterisk
@@ -31,6 +44,7 @@ import time
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.audio.run import speech_clip  # noqa: E402
 from benchmarks.cli_runs import record, row  # noqa: E402
 
 RUNS = REPO / "benchmarks" / "runs" / "audio"
@@ -42,30 +56,6 @@ EPOCHS = 4
 def cpu_seconds():
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-def long_speech_clip():
-    """benchmarks/audio/run.py's speech clip (the same cached file): its prompts joined in path order."""
-    import glob
-
-    import numpy as np
-    import soundfile
-
-    from aip_keras import atomic
-    from aip_keras.utils import cache_dir
-    from benchmarks.audio.run import LEFT_OUT, PROMPTS
-
-    out = cache_dir() / "clips" / "asterisk-en-prompts-no-digits.wav"
-    if not out.exists():
-        paths = sorted(p for p in glob.glob(PROMPTS, recursive=True) if pathlib.Path(p).parent.name not in LEFT_OUT)
-        if not paths:
-            raise SystemExit(f"no speech prompts at {PROMPTS}: apt-get install -y asterisk-core-sounds-en-wav")
-        # All 8 kHz mono 16-bit: joining the int16 samples is what run.py's concatenate_clips writes.
-        samples = np.concatenate([soundfile.read(p, dtype="int16")[0] for p in paths])
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with atomic.atomic_path(out) as tmp:
-            soundfile.write(tmp, samples, 8000, format="WAV", subtype="PCM_16")
-    return out
 
 
 def shown_path(clip):
@@ -131,7 +121,7 @@ def main():
             if args.only and name not in args.only:
                 continue
             if clip is None:  # built (and cached) only when asked for
-                clip = long_speech_clip()
+                clip = speech_clip()
             distill(name, clip, seed, args)
 
 
