@@ -13,7 +13,7 @@ for script in "$repo"/examples/*.py; do
   python "$script" --output_dir="$work/$name" > "$out/$name.raw" 2>&1
   status=$?
   { echo "# python examples/$name.py   ($(date -u +%F), $(git -C "$repo" rev-parse --short HEAD), $(nproc)-core $(uname -m), no GPU)"
-    grep -v "━" "$out/$name.raw" | grep -v "^$" | grep -v "^[IWE]0000 " | tail -25
+    grep -v "━" "$out/$name.raw" | grep -v "^$" | grep -v "^[IWE]0000 " | sed "s|$work/|<work>/|g" | tail -25
     echo "# exit status $status, wall $(( $(date +%s) - start )) s"; } > "$out/$name.log"
   rm -f "$out/$name.raw"
   echo "$name: exit $status, $(( $(date +%s) - start )) s"

@@ -97,7 +97,6 @@ def test_tampered_files_are_refused(made, offline_cache, tmp_path):  # noqa: F81
 REAL = REPO / "zoo" / "fashion_mnist-teacher-small_cnn"
 
 
-@pytest.mark.skipif(not (REAL / "README.md").is_file(), reason="the Fashion-MNIST teacher entry is not written yet")
 def test_the_fashion_mnist_teacher_entry(offline_cache):  # noqa: F811
     run = json.loads((REAL / "run.json").read_text())
     card = ModelCard.load(REAL / "README.md")
