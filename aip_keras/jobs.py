@@ -4,7 +4,6 @@ The `aip` CLI, the KerasTuner search and the benchmarks all run these, so a
 config written by one of them (e.g. `run.json`) reruns the same job.
 """
 
-import functools
 import os
 import pathlib
 import platform
@@ -295,11 +294,68 @@ def _video_setup(config):
 _SETUPS = {"image": _image_setup, "audio": _audio_setup, "video": _video_setup}
 
 
+class _TeacherData(typing.NamedTuple):
+    """What a modality hands `train_teacher`."""
+
+    train_set: object  # a datasets.LabelledSet
+    test_set: object
+    input_shape: tuple  # the model's input
+    augmentation: object  # labelled dataset -> augmented labelled dataset (used when it is not None)
+    build_kwargs: dict  # extra models.build arguments
+    result: dict  # extra run.json fields
+    val_map: object = None  # applied to validation batches (video: the centre window)
+    test_windows: object = None  # video: temporal windows of the final multi-clip evaluation
+
+
+def _image_teacher_data(config):
+    """Images: flip + pad-and-crop (`supervised_augmentation`) when `augment`."""
+    train_set, test_set = (datasets.load(config.data, split=split) for split in ("train", "test"))
+    policy = supervised_augmentation(train_set.image_shape[:2], config.seed)
+    augmentation = (lambda data: data.map(policy, num_parallel_calls=-1)) if config.augment else None
+    return _TeacherData(train_set, test_set, train_set.image_shape, augmentation, {}, {"modality": "image"})
+
+
+def _audio_teacher_data(config):
+    """Audio: examples resampled and fitted to the clip length; speed, shift, gain and noise when `augment`."""
+    if not is_audio_model(config.arch):
+        raise ValueError(f"arch {config.arch!r} is not an audio model: use one of {models.list_models('audio_*')} "
+                         "with modality audio.")
+    train_set, test_set = (datasets.load_audio(config.data, split=split, sample_rate=config.sample_rate,
+                                               clip_seconds=config.clip_seconds) for split in ("train", "test"))
+    augmentation = audio.supervised_augmentation(config.sample_rate, seed=config.seed)
+    return _TeacherData(train_set, test_set, train_set.image_shape, augmentation if config.augment else None,
+                        {"sample_rate": config.sample_rate}, {"modality": "audio", "sample_rate": config.sample_rate})
+
+
+def _video_teacher_data(config):
+    """Video: a random window of `frames` frames (plus a zoom-crop and flip when `augment`), the centre window
+    for validation, every offset averaged at test."""
+    clip_frames = config.frames * config.frame_stride
+    train_set, test_set = (datasets.load_video_set(config.data, split=split, frames=clip_frames,
+                                                   clip_size=config.clip_size) for split in ("train", "test"))
+    zoom = augment.ClipScaleCrop((1.0, 1.25), flip=True, seed=config.seed)
+    window = augment.TemporalSample(config.frames, config.frame_stride, seed=config.seed)
+    centre = augment.TemporalSample(config.frames, config.frame_stride)
+    # The model takes `frames` frames, so even without augmentation each clip gets a random window.
+    view = (lambda x: window(zoom(x))) if config.augment else window
+    return _TeacherData(
+        train_set, test_set, (config.frames, *train_set.image_shape[1:]),
+        lambda data: data.map(lambda x, y: (view(x), y)), {}, {"modality": "video", "clip_frames": clip_frames},
+        val_map=lambda x, y: (centre(x, training=False), y),
+        test_windows=video.temporal_windows(clip_frames, config.frames, config.frame_stride, clips=config.frame_stride),
+    )
+
+
+_TEACHER_DATA = {"image": _image_teacher_data, "audio": _audio_teacher_data, "video": _video_teacher_data}
+
+
 def train_teacher(config, output, verbose=1):
     """Trains a classifier on a labelled set; the way to get teachers offline.
 
-    Saves the model to `output` (`.keras` file, or a folder in Keras' Hugging
-    Face layout) with a `<output>.json` / `<folder>/run.json` of its metrics.
+    One skeleton for every modality; the modality's data hook (`_image_teacher_data`,
+    `_audio_teacher_data`, `_video_teacher_data`) loads the splits and says how to
+    augment them. Saves the model to `output` (`.keras` file, or a folder in Keras'
+    Hugging Face layout) with a `<output>.json` / `<folder>/run.json` of its metrics.
     Images get flip + pad-and-crop (`supervised_augmentation`); audio examples
     are resampled to `config.sample_rate`, fitted to `config.clip_seconds` and
     get speed, shift, gain and noise augmentation plus the model's SpecAugment.
@@ -307,54 +363,21 @@ def train_teacher(config, output, verbose=1):
     of `frames` frames every `frame_stride`-th, with a per-clip zoom-crop and
     flip; validation takes the centre window, the test averages all offsets.
     """
-
     keras.utils.set_random_seed(config.seed)
     start = time.time()
-    if config.modality == "audio":
-
-        if not is_audio_model(config.arch):
-            raise ValueError(
-                f"arch {config.arch!r} is not an audio model: use one of {models.list_models('audio_*')} "
-                "with modality audio."
-            )
-        load = functools.partial(datasets.load_audio, config.data, sample_rate=config.sample_rate,
-                                 clip_seconds=config.clip_seconds)
-        build_kwargs = {"sample_rate": config.sample_rate}
-        extra = {"modality": "audio", "sample_rate": config.sample_rate}
-        augmentation = audio.supervised_augmentation(config.sample_rate, seed=config.seed)
-    elif config.modality == "video":
-
-        clip_frames = config.frames * config.frame_stride
-        load = functools.partial(datasets.load_video_set, config.data, frames=clip_frames,
-                                 clip_size=config.clip_size)
-        build_kwargs, extra = {}, {"modality": "video", "clip_frames": clip_frames}
-        zoom = augment.ClipScaleCrop((1.0, 1.25), flip=True, seed=config.seed)
-        window = augment.TemporalSample(config.frames, config.frame_stride, seed=config.seed)
-        augmentation = lambda data: data.map(lambda x, y: (window(zoom(x)), y))  # noqa: E731
-        windows = video.temporal_windows(clip_frames, config.frames, config.frame_stride, clips=config.frame_stride)
-    else:
-        load = functools.partial(datasets.load, config.data)
-        build_kwargs, extra, augmentation = {}, {"modality": "image"}, None
-    train_set, test_set = load(split="train"), load(split="test")
-    if augmentation is None:
-        policy = supervised_augmentation(train_set.image_shape[:2], config.seed)
-        augmentation = lambda data: data.map(policy, num_parallel_calls=-1)  # noqa: E731
-    train_part, val_part = datasets.split_validation(train_set, config.val_fraction, seed=config.seed)
+    data = _TEACHER_DATA[config.modality](config)
+    train_part, val_part = datasets.split_validation(data.train_set, config.val_fraction, seed=config.seed)
     val_data = val_part.dataset(256)
-    input_shape, test_windows = train_set.image_shape, None
-    if config.modality == "video":
-        input_shape, test_windows = (config.frames, *train_set.image_shape[1:]), windows
-        if not config.augment:  # the model still takes `frames` frames: a random window, no zoom
-            augmentation = lambda data: data.map(lambda x, y: (window(x), y))  # noqa: E731
-        centre = augment.TemporalSample(config.frames, config.frame_stride)
-        val_data = val_data.map(lambda x, y: (centre(x, training=False), y))
-    model = models.build(config.arch, input_shape, train_set.num_classes, **build_kwargs, **config.arch_kwargs)
+    if data.val_map is not None:
+        val_data = val_data.map(data.val_map)
+    model = models.build(config.arch, data.input_shape, data.train_set.num_classes, **data.build_kwargs,
+                         **config.arch_kwargs)
     train_data = train_part.dataset(
         config.batch_size, shuffle=True, seed=config.seed, limit=config.train_limit or None
     )
     steps = int(train_data.cardinality().numpy()) * config.epochs
-    if config.augment or config.modality == "video":
-        train_data = augmentation(train_data)
+    if data.augmentation is not None:
+        train_data = data.augmentation(train_data)
     model.compile(
         optimizer=make_optimizer("adamw", config.learning_rate, config.weight_decay, "cosine", steps),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -362,17 +385,17 @@ def train_teacher(config, output, verbose=1):
     )
     model.fit(train_data, epochs=config.epochs, validation_data=val_data, verbose=verbose,
               shuffle=False)  # the dataset shuffles itself; Keras would warn that it ignores shuffle=True
-    metrics = compare(model, test_set.dataset(256), windows=test_windows)
+    metrics = compare(model, data.test_set.dataset(256), windows=data.test_windows)
     output = pathlib.Path(output)
     atomic.save_model(inference_copy(model), output)
     result = {
         "config": config.to_dict(),
-        **extra,
+        **data.result,
         "test_accuracy": metrics["student_top1"],
         "test_top5": metrics["student_top5"],
         "num_test_examples": metrics["num_examples"],
-        "class_names": list(train_set.class_names),
-        "input_shape": list(input_shape),
+        "class_names": list(data.train_set.class_names),
+        "input_shape": list(data.input_shape),
         "wall_seconds": time.time() - start,
         "environment": environment(),
     }

@@ -1,5 +1,8 @@
 """Helpers shared by the tests."""
 
+import subprocess
+import sys
+
 import numpy as np
 import tensorflow as tf
 
@@ -52,3 +55,9 @@ def tone(seconds=1.0, rate=8000, freq=440.0, amp=0.5, channels=1):
     t = np.arange(int(seconds * rate)) / rate
     x = (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
     return np.stack([x] * channels, -1) if channels > 1 else x
+
+
+def aip(*args, timeout=300):
+    """Runs the `aip` command (`python -m aip_keras.cli`) and returns the finished process, output captured."""
+    return subprocess.run([sys.executable, "-m", "aip_keras.cli", *args],
+                          capture_output=True, text=True, timeout=timeout)

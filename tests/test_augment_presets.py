@@ -1,4 +1,4 @@
-"""Tests for aip_keras.augment: every op eagerly and inside tf.data.Dataset.map."""
+"""Tests for aip_keras.augment.presets: the per-sample ops and the named policies, eagerly and inside tf.data."""
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -10,8 +10,7 @@ from aip_keras import augment
 from aip_keras.augment import (
     PRESETS,
     ColorJitter,
-    CutMix,
-    MixUp,
+    RandomGrayscale,
     RandomPadCrop,
     RandomResizedCrop,
     RandomSolarize,
@@ -32,99 +31,6 @@ def _eager_and_mapped(layer, x):
 def _check_range(y):
     assert y.dtype == np.float32
     assert y.min() >= 0.0 and y.max() <= 1.0
-
-
-def _box_of(x, y):
-    """The changed-pixel mask (B, [T,] H, W); asserts it is one rectangle shared by all."""
-    diff = np.any(x != y, axis=-1)
-    union = diff.reshape(-1, *diff.shape[-2:]).any(axis=0)
-    rows, cols = union.any(axis=1), union.any(axis=0)
-    for line in (rows, cols):
-        idx = np.flatnonzero(line)
-        if idx.size:
-            assert np.all(np.diff(idx) == 1), "changed rows/columns are not contiguous"
-    assert np.array_equal(union, np.outer(rows, cols)), "changed pixels are not a rectangle"
-    for per_image in diff.reshape(-1, *diff.shape[-2:]):
-        # Every image (and every frame) carries the same box, or none when a permutation
-        # pairs it with itself (random floats never coincide otherwise).
-        assert np.array_equal(per_image, union) or not per_image.any()
-    return union
-
-
-@pytest.mark.parametrize("pair", ["reverse", "permute"])
-def test_cutmix_one_box_per_batch_from_partner(pair):
-    layer = CutMix(alpha=1.0, pair=pair, seed=3)
-    x = _images((6, 16, 16, 3))
-    nonempty = 0
-    for _ in range(4):
-        for inp, out in _eager_and_mapped(layer, x):
-            assert out.shape == inp.shape
-            _check_range(out)
-            box = _box_of(inp, out)
-            np.testing.assert_array_equal(out[:, ~box], inp[:, ~box])
-            if not box.any():
-                continue
-            nonempty += 1
-            if pair == "reverse":
-                np.testing.assert_array_equal(out[:, box], inp[::-1][:, box])
-            else:
-                assert sum(bool(d[box].any()) for d in np.any(inp != out, axis=-1)) >= 1
-                sources = [
-                    [j for j in range(len(inp)) if np.array_equal(out[i][box], inp[j][box])] for i in range(len(inp))
-                ]
-                assert all(len(s) == 1 for s in sources)
-                assert sorted(s[0] for s in sources) == list(range(len(inp)))  # a permutation
-    assert nonempty >= 6
-
-
-def test_cutmix_video_same_box_on_every_frame():
-    layer = CutMix(alpha=1.0, pair="reverse", seed=1)
-    x = _images((4, 3, 12, 12, 3))
-    seen = 0
-    for _ in range(3):
-        for inp, out in _eager_and_mapped(layer, x):
-            assert out.shape == (4, 3, 12, 12, 3)
-            _check_range(out)
-            box = _box_of(inp, out)  # one H x W box for every sample and frame
-            seen += int(box.any())
-            np.testing.assert_array_equal(out[:, :, box], inp[::-1][:, :, box])
-    assert seen >= 3
-
-
-def test_cutmix_probability_zero_and_inference_are_identity():
-    x = _images((4, 8, 8, 3))
-    for inp, out in _eager_and_mapped(CutMix(alpha=1.0, probability=0.0, seed=0), x):
-        np.testing.assert_array_equal(out, inp)
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(CutMix(seed=0)(x, training=False)), x)
-
-
-def test_cutmix_box_area_follows_beta():
-    # alpha=0.25 (CIFAR): Beta is U-shaped, so many tiny and many huge boxes.
-    layer = CutMix(alpha=0.25, seed=0)
-    x = _images((2, 32, 32, 1))
-    areas = [float(_box_of(x, keras.ops.convert_to_numpy(layer(x))).mean()) for _ in range(60)]
-    assert 0.1 < np.mean(areas) < 0.6
-    assert max(areas) > 0.7 and min(areas) < 0.05
-
-
-@pytest.mark.parametrize("pair", ["reverse", "permute"])
-def test_mixup_blends_with_partner(pair):
-    layer = MixUp(alpha=0.4, pair=pair, seed=2)
-    x = _images((4, 8, 8, 3))
-    for inp, out in _eager_and_mapped(layer, x):
-        assert out.shape == inp.shape
-        _check_range(out)
-        if pair == "reverse":
-            partner = inp[::-1]
-            lam = (out - partner) / (inp - partner)
-            np.testing.assert_allclose(lam, lam.flat[0], atol=1e-3)  # one lambda per batch
-
-
-def test_mixup_video():
-    x = _images((4, 2, 8, 8, 3))
-    for inp, out in _eager_and_mapped(MixUp(alpha=1.0, seed=0), x):
-        assert out.shape == inp.shape
-        _check_range(out)
 
 
 @pytest.mark.parametrize("mode,np_mode", [("constant", "constant"), ("reflect", "reflect")])
@@ -179,6 +85,20 @@ def test_color_jitter_and_solarize():
     np.testing.assert_allclose(sol.ravel(), [0.2, 0.5, 0.1], atol=1e-6)
 
 
+def test_random_grayscale_per_sample_and_seed_in_config():
+    x = _images((16, 8, 8, 3))
+    layer = RandomGrayscale(0.5, seed=0)
+    for inp, out in _eager_and_mapped(lambda b: layer(b, training=True), x):
+        assert out.shape == inp.shape
+        grey = np.all(np.ptp(out, axis=-1) < 1e-6, axis=(1, 2))  # all three channels equal
+        kept = np.array([np.array_equal(o, i) for o, i in zip(out, inp)])
+        assert np.all(grey | kept) and 0 < grey.sum() < 16  # per sample: either greyed or untouched
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(RandomGrayscale(1.0, seed=0)(x, training=False)), x)
+    config = layer.get_config()
+    assert config["seed"] == 0
+    assert RandomGrayscale.from_config(config).get_config() == config
+
+
 @pytest.mark.parametrize(
     "name,size,out_size", [("none", 32, 32), ("cifar", 32, 32), ("imagenet", 24, 24), ("imagenet", None, 224)]
 )
@@ -228,8 +148,6 @@ def test_presets_seeded_determinism_and_config(name):
 
 def test_layer_configs_round_trip():
     for layer in (
-        CutMix(0.25, "permute", 0.5, seed=1),
-        MixUp(0.3, seed=2),
         RandomPadCrop(4, 30, "reflect", seed=3),
         RandomResizedCrop(20, (0.2, 1.0), seed=4),
         ColorJitter(0.1, 0.2, 0.3, 0.05, 0.8, seed=5),
@@ -243,9 +161,6 @@ def test_errors_are_one_line():
     cases = [
         (lambda: build_policy("autoaugment", 32), "Unknown augmentation policy"),
         (lambda: build_policy("cifar", 32, hue=0.1), "Unknown option"),
-        (lambda: CutMix(pair="shuffle"), "pair must be one of"),
-        (lambda: CutMix(alpha=0), "alpha must be > 0"),
-        (lambda: CutMix()(_images((8, 8, 3))), "batch"),
         (lambda: apply_policy(tf.data.Dataset.from_tensor_slices(_images((4, 8, 8, 3))), build_policy("none")), "batch"),
         (
             lambda: apply_policy(
@@ -259,24 +174,6 @@ def test_errors_are_one_line():
         with pytest.raises(ValueError, match=match) as info:
             fn()
         assert "\n" not in str(info.value)
-
-
-def test_video_policy_ops_eagerly_and_in_tf_data():
-    clips = np.random.default_rng(0).random((4, 8, 16, 16, 3)).astype("float32")
-    for layer in (augment.ClipScaleCrop(seed=0), augment.TemporalSample(4, 2, seed=0),
-                  augment.build_video_policy(seed=0)):
-        eager, mapped = eager_and_mapped(layer, clips)
-        assert eager.shape == mapped.shape and eager.shape[0] == 4
-        assert 0.0 <= float(mapped.min()) and float(mapped.max()) <= 1.0
-    # Same zoom, crop and flip on every frame: a clip of identical frames stays identical.
-    same = np.repeat(clips[:, :1], 8, axis=1)
-    out = augment.ClipScaleCrop(seed=1)(same).numpy()
-    np.testing.assert_allclose(out, np.repeat(out[:, :1], 8, axis=1), atol=1e-6)
-    window = augment.TemporalSample(4, 2, seed=0)
-    index = np.arange(8, dtype="float32")[None, :, None, None, None] * np.ones((3, 8, 2, 2, 1), "float32")
-    picked = window(index).numpy()[:, :, 0, 0, 0]
-    assert all(list(np.diff(row)) == [2, 2, 2] and row[0] in (0, 1) for row in picked)
-    assert window(index, training=False).numpy()[0, :, 0, 0, 0].tolist() == [0, 2, 4, 6]
 
 
 def test_package_exports():

@@ -1,31 +1,11 @@
-"""The `aip` command end to end on real data and a tiny budget."""
+"""The `aip` command end to end on real data and a tiny budget (the `tiny_teacher` fixture is in conftest.py)."""
 import json
-import subprocess
-import sys
 
 import keras
 import pytest
+from helpers import aip
 
-from aip_keras import jobs
 from aip_keras.config import DistillConfig
-
-
-def aip(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "aip_keras.cli", *args],
-                          capture_output=True, text=True, timeout=timeout)
-
-
-@pytest.fixture(scope="module")
-def tiny_teacher(tmp_path_factory):
-    """A Fashion-MNIST teacher trained here in seconds through `aip train-teacher`."""
-    out = tmp_path_factory.mktemp("teacher") / "teacher.keras"
-    result = aip("train-teacher", "--data=fashion_mnist", "--arch=tiny_cnn", "--epochs=3", "--learning_rate=0.005",
-                 "--train_limit=3000", "--batch_size=128", f"--output={out}")
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "teacher test accuracy" in result.stdout
-    meta = json.loads(out.with_suffix(".json").read_text())
-    assert meta["test_accuracy"] > 0.5  # a real, if brief, teacher
-    return out
 
 
 def _distill_args(teacher, out, *extra):
@@ -93,21 +73,3 @@ def test_bad_input_is_one_clear_line(args, message, tmp_path):
     assert result.returncode != 0
     assert message in result.stderr
     assert not (tmp_path / "x" / "student.keras").exists()
-
-
-def test_interrupted_distillation_resumes_from_last_epoch(tiny_teacher, tmp_path):
-    class Interrupt(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            if epoch == 0:
-                raise KeyboardInterrupt("simulated crash after epoch 1")
-
-    config = DistillConfig(teacher=str(tiny_teacher), epochs=2, patches_per_epoch=256,
-                                batch_size=64, val_limit=128, eval_limit=256)
-    out = tmp_path / "run"
-    with pytest.raises(KeyboardInterrupt):
-        jobs.run_distillation(config, out, verbose=0, callbacks=[Interrupt()])
-    assert (out / "backup").exists() and not (out / "student.keras").exists()
-    result = jobs.run_distillation(config, out, verbose=0)
-    epochs = [int(line.split(",")[0]) for line in (out / "history.csv").read_text().splitlines()[1:]]
-    assert epochs[-1] == 1 and epochs.count(1) == 1
-    assert result["samples_seen"] == 2 * 4 * 64  # not 3 epochs: epoch 1 was not redone

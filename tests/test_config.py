@@ -9,6 +9,7 @@ import subprocess
 import pytest
 
 from aip_keras.config import RECIPES, TEACHER_RECIPES, DistillConfig, TeacherConfig, make_optimizer
+from aip_keras.teachers import load_audio_model
 
 
 @pytest.mark.parametrize("modality", ["audio", "video"])
@@ -116,3 +117,14 @@ def test_the_console_script_keeps_explicit_flags_over_the_audio_recipe(tmp_path)
         8.0, 0.002, 128, "zoo:fashion_mnist-teacher-small_cnn")
     assert (config["student"], config["eval"], config["augment"]) == ("audio_cnn", "fsdd", "audio")
     assert not list(tmp_path.iterdir())  # --print_config writes nothing
+
+
+def test_bare_audio_modality_uses_the_audio_recipe_and_the_zoo_teacher():
+    config = DistillConfig(modality="audio")
+    assert (config.teacher, config.student, config.eval, config.augment) == (
+        "zoo:fsdd-teacher-audio_cnn", "audio_cnn", "fsdd", "audio")
+    assert (config.temperature, config.learning_rate, config.batch_size) == (4.0, 4e-3, 32)
+    chosen = DistillConfig(modality="audio", temperature=2.0, batch_size=64)
+    assert (chosen.temperature, chosen.batch_size, chosen.learning_rate) == (2.0, 64, 4e-3)
+    teacher, fmt = load_audio_model(config.teacher)  # the zoo entry, through aip_keras.zoo
+    assert fmt == {"sample_rate": 16000, "samples": 16000} and teacher.output_shape == (None, 10)

@@ -117,3 +117,41 @@ def test_bad_names_and_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("AIP_OFFLINE", "1")
     with pytest.raises(ValueError, match="not 'audio' and 'label'"):  # checked before any download
         datasets.load_audio("tfds:mnist", data_dir=tmp_path)
+
+
+def test_fsdd_sets(shared_data):
+    train = datasets.load_audio("fsdd", "train", data_dir=shared_data, sample_rate=RATE)
+    test = datasets.load("fsdd", "test")  # the image-style entry point: 1 s at 16 kHz
+    assert (train.num_examples, train.num_classes, train.image_shape, train.sample_rate) == (2700, 10, (8000,), 8000)
+    assert (test.num_examples, test.image_shape, test.sample_rate) == (300, (16000,), 16000)
+    x, y = train.arrays()
+    assert x.dtype == np.float32 and y.dtype == np.int32 and np.abs(x).max() <= 1.0
+    assert np.array_equal(np.bincount(y), [270] * 10)
+    fit, val = datasets.split_validation(train, 0.1)
+    xb, yb = next(iter(val.dataset(32, shuffle=True)))
+    assert xb.shape == (32, 8000) and yb.dtype == "int32"
+    with pytest.raises(ValueError, match="splits 'train' and 'test'"):
+        datasets.load_audio("fsdd", "valid")
+
+
+def test_audio_folder_set(tmp_path):
+    for label, freq in (("high", 1200.0), ("low", 200.0)):
+        (tmp_path / label).mkdir()
+        for i, (rate, subtype) in enumerate(((8000, "PCM_16"), (16000, "FLOAT"), (11025, "PCM_24"))):
+            t = np.arange(int(0.6 * rate)) / rate
+            tone = (0.4 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+            soundfile.write(tmp_path / label / f"{i}.wav", np.stack([tone, tone], -1), rate, subtype=subtype)
+    data = datasets.load_audio(tmp_path, sample_rate=RATE, clip_seconds=0.5)
+    assert data.class_names == ("high", "low") and data.num_examples == 6
+    x, y = data.arrays()
+    assert x.shape == (6, 4000) and list(y) == [0, 0, 0, 1, 1, 1]
+    (tmp_path / "low" / "3.wav").write_text("not audio")
+    with pytest.raises(ValueError, match="cannot read audio file"):
+        datasets.load_audio(tmp_path)
+
+
+def test_tfds_audio_offline_is_one_line(monkeypatch, tmp_path):
+    monkeypatch.setenv("AIP_OFFLINE", "1")
+    with pytest.raises(ValueError) as excinfo:
+        datasets.load_audio("tfds:speech_commands", data_dir=tmp_path)
+    assert "cannot be downloaded (no network)" in str(excinfo.value) and "\n" not in str(excinfo.value)

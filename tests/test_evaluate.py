@@ -2,7 +2,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from aip_keras.evaluate import compare, format_comparison, topk_accuracy
+from aip_keras.evaluate import MultiClip, compare, format_comparison, topk_accuracy
+from aip_keras.sources import video
 
 
 def test_topk_accuracy_by_hand():
@@ -26,3 +27,18 @@ def test_compare_uses_one_pass_of_a_reshuffling_dataset():
     assert abs(results["agreement"] - expected_teacher) < 1e-9
     table = format_comparison(results)
     assert "teacher" in table and "student" in table and "agreement" in table
+
+
+def test_multi_clip_evaluation_averages_softmax():
+    inputs = keras.Input((2, 3, 3, 1))
+    model = keras.Model(inputs, keras.layers.Dense(4)(keras.layers.Flatten()(inputs)))
+    videos = np.random.default_rng(2).random((5, 6, 3, 3, 1)).astype("float32")
+    windows = video.temporal_windows(6, 2, stride=2, clips=2)  # [[0, 2], [3, 5]]
+    def softmax(z):
+        e = np.exp(z - z.max(-1, keepdims=True))
+        return e / e.sum(-1, keepdims=True)
+    expected = np.mean([softmax(model(videos[:, w]).numpy()) for w in windows], axis=0)
+    np.testing.assert_allclose(np.exp(MultiClip(model, windows)(videos)), expected, rtol=1e-5, atol=1e-7)
+    labels = expected.argmax(-1)
+    data = tf.data.Dataset.from_tensor_slices((videos, labels)).batch(2)
+    assert compare(model, data, teacher=model, windows=windows)["student_top1"] == 1.0

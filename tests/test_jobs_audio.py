@@ -1,4 +1,6 @@
-"""Audio end to end on a tiny budget: FSDD sets, train a teacher, distil from a synthetic clip."""
+"""Audio jobs end to end on a tiny budget: train an FSDD teacher, distil from a synthetic clip, the CLI.
+
+The FSDD and audio-folder sets are tested in test_datasets_audio.py, the audio recipe in test_config.py."""
 import json
 import subprocess
 import sys
@@ -8,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from aip_keras import datasets, jobs
+from aip_keras import jobs
 from aip_keras.teachers import load_audio_model
 from aip_keras.config import DistillConfig, TeacherConfig
 
@@ -25,44 +27,6 @@ def _synthetic_clip(path, seconds=6.0, rate=RATE):
     x += rng.normal(0, 0.02, len(t)) * (t % 0.5 < 0.1)
     soundfile.write(path, x.astype(np.float32), rate, subtype="PCM_16")
     return path
-
-
-def test_fsdd_sets(shared_data):
-    train = datasets.load_audio("fsdd", "train", data_dir=shared_data, sample_rate=RATE)
-    test = datasets.load("fsdd", "test")  # the image-style entry point: 1 s at 16 kHz
-    assert (train.num_examples, train.num_classes, train.image_shape, train.sample_rate) == (2700, 10, (8000,), 8000)
-    assert (test.num_examples, test.image_shape, test.sample_rate) == (300, (16000,), 16000)
-    x, y = train.arrays()
-    assert x.dtype == np.float32 and y.dtype == np.int32 and np.abs(x).max() <= 1.0
-    assert np.array_equal(np.bincount(y), [270] * 10)
-    fit, val = datasets.split_validation(train, 0.1)
-    xb, yb = next(iter(val.dataset(32, shuffle=True)))
-    assert xb.shape == (32, 8000) and yb.dtype == "int32"
-    with pytest.raises(ValueError, match="splits 'train' and 'test'"):
-        datasets.load_audio("fsdd", "valid")
-
-
-def test_audio_folder_set(tmp_path):
-    for label, freq in (("high", 1200.0), ("low", 200.0)):
-        (tmp_path / label).mkdir()
-        for i, (rate, subtype) in enumerate(((8000, "PCM_16"), (16000, "FLOAT"), (11025, "PCM_24"))):
-            t = np.arange(int(0.6 * rate)) / rate
-            tone = (0.4 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
-            soundfile.write(tmp_path / label / f"{i}.wav", np.stack([tone, tone], -1), rate, subtype=subtype)
-    data = datasets.load_audio(tmp_path, sample_rate=RATE, clip_seconds=0.5)
-    assert data.class_names == ("high", "low") and data.num_examples == 6
-    x, y = data.arrays()
-    assert x.shape == (6, 4000) and list(y) == [0, 0, 0, 1, 1, 1]
-    (tmp_path / "low" / "3.wav").write_text("not audio")
-    with pytest.raises(ValueError, match="cannot read audio file"):
-        datasets.load_audio(tmp_path)
-
-
-def test_tfds_audio_offline_is_one_line(monkeypatch, tmp_path):
-    monkeypatch.setenv("AIP_OFFLINE", "1")
-    with pytest.raises(ValueError) as excinfo:
-        datasets.load_audio("tfds:speech_commands", data_dir=tmp_path)
-    assert "cannot be downloaded (no network)" in str(excinfo.value) and "\n" not in str(excinfo.value)
 
 
 @pytest.fixture(scope="module")
@@ -137,14 +101,3 @@ def test_distill_bad_inputs_are_one_line(tiny_teacher, tmp_path):
             DistillConfig(**{**base, **values})
     with pytest.raises(ValueError, match="not an audio model"):
         jobs.train_teacher(TeacherConfig(modality="audio", arch="small_cnn"), tmp_path / "t", verbose=0)
-
-
-def test_bare_audio_modality_uses_the_audio_recipe_and_the_zoo_teacher():
-    config = DistillConfig(modality="audio")
-    assert (config.teacher, config.student, config.eval, config.augment) == (
-        "zoo:fsdd-teacher-audio_cnn", "audio_cnn", "fsdd", "audio")
-    assert (config.temperature, config.learning_rate, config.batch_size) == (4.0, 4e-3, 32)
-    chosen = DistillConfig(modality="audio", temperature=2.0, batch_size=64)
-    assert (chosen.temperature, chosen.batch_size, chosen.learning_rate) == (2.0, 64, 4e-3)
-    teacher, fmt = load_audio_model(config.teacher)  # the zoo entry, through aip_keras.zoo
-    assert fmt == {"sample_rate": 16000, "samples": 16000} and teacher.output_shape == (None, 10)

@@ -5,6 +5,7 @@ import pytest
 
 from aip_keras import models, teachers
 from aip_keras.model_facts import audio_format, check_classifier, input_modality, num_classes, output_kind
+from aip_keras.teachers import load_audio_model
 
 
 def tiny_cnn(input_shape=(12, 12, 1), num_classes=4, head=None):
@@ -66,3 +67,15 @@ def _rank3_model():
 def test_audio_format_reads_the_front_end_rate():
     model = models.build("audio_cnn", (8000,), 10, sample_rate=8000)
     assert audio_format(model) == {"sample_rate": 8000, "samples": 8000}
+
+
+def test_audio_format_rejects_image_models(tmp_path):
+    image_model = models.build("tiny_cnn", (28, 28, 1), 10)
+    with pytest.raises(ValueError) as excinfo:
+        audio_format(image_model)
+    assert "not raw waveforms" in str(excinfo.value) and "\n" not in str(excinfo.value)
+    (tmp_path / "junk.keras").write_text("junk")
+    for bad, fragment in ((tmp_path / "none.keras", "does not exist"), (tmp_path / "junk.keras", "not a .keras"),
+                          (tmp_path, "no config.json")):
+        with pytest.raises(ValueError, match=fragment):
+            load_audio_model(bad)

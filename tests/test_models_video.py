@@ -167,3 +167,38 @@ def test_videoswin_preset_errors_are_one_line(monkeypatch):
         "cannot download keras-cv preset kaggle://keras/videoswin/keras/videoswin_tiny_kinetics400 (no network?): "
         "ConnectionError: Failed to resolve 'api.kaggle.com' (Name or service not known)"
     )
+
+
+def test_video_models_build_train_save_and_load(tmp_path):
+    clips = np.random.default_rng(0).random((2, 4, 16, 16, 3)).astype("float32")
+    small = models.build("video_cnn", (4, 16, 16, 3), 10, widths=(8, 16))
+    assert small(clips).shape == (2, 10) and 100_000 < models.build("video_cnn", (4, 32, 32, 3), 10).count_params() \
+        < 250_000
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(small(clips, training=True) ** 2)
+    grads = tape.gradient(loss, small.trainable_variables)
+    assert all(g is not None and np.isfinite(g.numpy()).all() for g in grads)
+    small.save(tmp_path / "v.keras")
+    loaded = keras.saving.load_model(tmp_path / "v.keras", safe_mode=True)
+    np.testing.assert_allclose(loaded(clips).numpy(), small(clips).numpy(), atol=1e-5)
+    tiny = {"base_width": 8, "stages": (1, 2), "head_width": 32}
+    base = models.build("x3d", (4, 16, 16, 3), 10, **tiny)
+    wide = models.build("x3d", (4, 16, 16, 3), 10, width_factor=2.0, **tiny)
+    deep = models.build("x3d", (4, 16, 16, 3), 10, depth_factor=2.0, **tiny)
+    assert base(clips).shape == (2, 10) and wide.count_params() > 2 * base.count_params()
+    blocks = lambda m: sum(layer.name.endswith("_add") for layer in m.layers)  # noqa: E731
+    assert (blocks(base), blocks(deep)) == (3, 6)
+    with pytest.raises(ValueError) as excinfo:
+        models.build("video_cnn", (32, 32, 3), 10)
+    assert "input_shape must be (frames, height, width, channels)" in str(excinfo.value)
+    assert "\n" not in str(excinfo.value)
+
+
+def test_videoswin_classifier_from_config():
+    from aip_keras.models.video import videoswin_classifier
+
+    model = videoswin_classifier(10, input_shape=(4, 32, 32, 3), embed_dim=16, depths=(1, 1), num_heads=(1, 1),
+                                 window_size=(2, 4, 4), patch_size=(2, 4, 4))
+    assert model(np.zeros((1, 4, 32, 32, 3), "float32")).shape == (1, 10)
+    with pytest.raises(ValueError, match="cannot build keras-cv preset nope"):
+        videoswin_classifier(preset="nope")
