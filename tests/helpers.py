@@ -61,3 +61,19 @@ def aip(*args, timeout=300):
     """Runs the `aip` command (`python -m aip_keras.cli`) and returns the finished process, output captured."""
     return subprocess.run([sys.executable, "-m", "aip_keras.cli", *args],
                           capture_output=True, text=True, timeout=timeout)
+
+
+def random_images(shape, seed=0):
+    """Float32 images in [0, 1) of `shape`, seeded."""
+    return np.random.default_rng(seed).random(shape, dtype=np.float32)
+
+
+def input_output_pairs(layer, x):
+    """[(input, output)] pairs: once eagerly, then two passes inside Dataset.map (`eager_and_mapped`)."""
+    return [(x, out) for out in eager_and_mapped(layer, x, passes=2)]
+
+
+def assert_unit_range(y):
+    """A float32 batch with every value in [0, 1]."""
+    assert y.dtype == np.float32
+    assert y.min() >= 0.0 and y.max() <= 1.0

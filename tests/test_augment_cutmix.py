@@ -3,24 +3,10 @@ import numpy as np
 import pytest
 
 import keras
-from helpers import eager_and_mapped
+from helpers import assert_unit_range, input_output_pairs, random_images
 
 from aip_keras import augment
 from aip_keras.augment import CutMix, MixUp
-
-
-def _images(shape, seed=0):
-    return np.random.default_rng(seed).random(shape, dtype=np.float32)
-
-
-def _eager_and_mapped(layer, x):
-    """[(input, output)] pairs: once eagerly, then two passes inside Dataset.map (`helpers.eager_and_mapped`)."""
-    return [(x, out) for out in eager_and_mapped(layer, x, passes=2)]
-
-
-def _check_range(y):
-    assert y.dtype == np.float32
-    assert y.min() >= 0.0 and y.max() <= 1.0
 
 
 def _box_of(x, y):
@@ -43,12 +29,12 @@ def _box_of(x, y):
 @pytest.mark.parametrize("pair", ["reverse", "permute"])
 def test_cutmix_one_box_per_batch_from_partner(pair):
     layer = CutMix(alpha=1.0, pair=pair, seed=3)
-    x = _images((6, 16, 16, 3))
+    x = random_images((6, 16, 16, 3))
     nonempty = 0
     for _ in range(4):
-        for inp, out in _eager_and_mapped(layer, x):
+        for inp, out in input_output_pairs(layer, x):
             assert out.shape == inp.shape
-            _check_range(out)
+            assert_unit_range(out)
             box = _box_of(inp, out)
             np.testing.assert_array_equal(out[:, ~box], inp[:, ~box])
             if not box.any():
@@ -68,12 +54,12 @@ def test_cutmix_one_box_per_batch_from_partner(pair):
 
 def test_cutmix_video_same_box_on_every_frame():
     layer = CutMix(alpha=1.0, pair="reverse", seed=1)
-    x = _images((4, 3, 12, 12, 3))
+    x = random_images((4, 3, 12, 12, 3))
     seen = 0
     for _ in range(3):
-        for inp, out in _eager_and_mapped(layer, x):
+        for inp, out in input_output_pairs(layer, x):
             assert out.shape == (4, 3, 12, 12, 3)
-            _check_range(out)
+            assert_unit_range(out)
             box = _box_of(inp, out)  # one H x W box for every sample and frame
             seen += int(box.any())
             np.testing.assert_array_equal(out[:, :, box], inp[::-1][:, :, box])
@@ -81,8 +67,8 @@ def test_cutmix_video_same_box_on_every_frame():
 
 
 def test_cutmix_probability_zero_and_inference_are_identity():
-    x = _images((4, 8, 8, 3))
-    for inp, out in _eager_and_mapped(CutMix(alpha=1.0, probability=0.0, seed=0), x):
+    x = random_images((4, 8, 8, 3))
+    for inp, out in input_output_pairs(CutMix(alpha=1.0, probability=0.0, seed=0), x):
         np.testing.assert_array_equal(out, inp)
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(CutMix(seed=0)(x, training=False)), x)
 
@@ -90,7 +76,7 @@ def test_cutmix_probability_zero_and_inference_are_identity():
 def test_cutmix_box_area_follows_beta():
     # alpha=0.25 (CIFAR): Beta is U-shaped, so many tiny and many huge boxes.
     layer = CutMix(alpha=0.25, seed=0)
-    x = _images((2, 32, 32, 1))
+    x = random_images((2, 32, 32, 1))
     areas = [float(_box_of(x, keras.ops.convert_to_numpy(layer(x))).mean()) for _ in range(60)]
     assert 0.1 < np.mean(areas) < 0.6
     assert max(areas) > 0.7 and min(areas) < 0.05
@@ -99,10 +85,10 @@ def test_cutmix_box_area_follows_beta():
 @pytest.mark.parametrize("pair", ["reverse", "permute"])
 def test_mixup_blends_with_partner(pair):
     layer = MixUp(alpha=0.4, pair=pair, seed=2)
-    x = _images((4, 8, 8, 3))
-    for inp, out in _eager_and_mapped(layer, x):
+    x = random_images((4, 8, 8, 3))
+    for inp, out in input_output_pairs(layer, x):
         assert out.shape == inp.shape
-        _check_range(out)
+        assert_unit_range(out)
         if pair == "reverse":
             partner = inp[::-1]
             lam = (out - partner) / (inp - partner)
@@ -110,10 +96,10 @@ def test_mixup_blends_with_partner(pair):
 
 
 def test_mixup_video():
-    x = _images((4, 2, 8, 8, 3))
-    for inp, out in _eager_and_mapped(MixUp(alpha=1.0, seed=0), x):
+    x = random_images((4, 2, 8, 8, 3))
+    for inp, out in input_output_pairs(MixUp(alpha=1.0, seed=0), x):
         assert out.shape == inp.shape
-        _check_range(out)
+        assert_unit_range(out)
 
 
 def test_layer_configs_round_trip():
@@ -129,7 +115,7 @@ def test_errors_are_one_line():
     cases = [
         (lambda: CutMix(pair="shuffle"), "pair must be one of"),
         (lambda: CutMix(alpha=0), "alpha must be > 0"),
-        (lambda: CutMix()(_images((8, 8, 3))), "batch"),
+        (lambda: CutMix()(random_images((8, 8, 3))), "batch"),
     ]
     for fn, match in cases:
         with pytest.raises(ValueError, match=match) as info:

@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 
 import keras
-from helpers import eager_and_mapped
+from helpers import assert_unit_range, input_output_pairs, random_images
 
 from aip_keras import augment
 from aip_keras.augment import (
@@ -19,25 +19,11 @@ from aip_keras.augment import (
 )
 
 
-def _images(shape, seed=0):
-    return np.random.default_rng(seed).random(shape, dtype=np.float32)
-
-
-def _eager_and_mapped(layer, x):
-    """[(input, output)] pairs: once eagerly, then two passes inside Dataset.map (`helpers.eager_and_mapped`)."""
-    return [(x, out) for out in eager_and_mapped(layer, x, passes=2)]
-
-
-def _check_range(y):
-    assert y.dtype == np.float32
-    assert y.min() >= 0.0 and y.max() <= 1.0
-
-
 @pytest.mark.parametrize("mode,np_mode", [("constant", "constant"), ("reflect", "reflect")])
 def test_random_pad_crop_windows_of_padded_input(mode, np_mode):
     layer = RandomPadCrop(padding=4, padding_mode=mode, seed=0)
-    x = _images((8, 12, 12, 3))
-    for inp, out in _eager_and_mapped(layer, x):
+    x = random_images((8, 12, 12, 3))
+    for inp, out in input_output_pairs(layer, x):
         assert out.shape == inp.shape
         padded = np.pad(inp, [(0, 0), (4, 4), (4, 4), (0, 0)], mode=np_mode)
         offsets = []
@@ -54,41 +40,41 @@ def test_random_pad_crop_windows_of_padded_input(mode, np_mode):
 
 
 def test_random_pad_crop_to_other_size():
-    out = RandomPadCrop(padding=2, size=10, seed=0)(_images((2, 12, 12, 1)))
+    out = RandomPadCrop(padding=2, size=10, seed=0)(random_images((2, 12, 12, 1)))
     assert tuple(out.shape) == (2, 10, 10, 1)
     with pytest.raises(ValueError, match="cannot crop"):
-        RandomPadCrop(padding=0, size=16)(_images((2, 12, 12, 1)))
+        RandomPadCrop(padding=0, size=16)(random_images((2, 12, 12, 1)))
 
 
 def test_random_resized_crop():
-    x = _images((4, 16, 16, 3))
+    x = random_images((4, 16, 16, 3))
     full = RandomResizedCrop(16, scale=(1.0, 1.0), ratio=(1.0, 1.0), seed=0)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(full(x)), x, atol=1e-5)
     for size in (8, 24):
         layer = RandomResizedCrop(size, seed=0)
-        for inp, out in _eager_and_mapped(layer, x):
+        for inp, out in input_output_pairs(layer, x):
             assert out.shape == (4, size, size, 3)
-            _check_range(out)
+            assert_unit_range(out)
 
 
 def test_color_jitter_and_solarize():
-    x = _images((6, 8, 8, 3))
-    for inp, out in _eager_and_mapped(ColorJitter(0, 0, 0, 0, seed=0), x):
+    x = random_images((6, 8, 8, 3))
+    for inp, out in input_output_pairs(ColorJitter(0, 0, 0, 0, seed=0), x):
         np.testing.assert_allclose(out, inp, atol=1e-6)
     for layer in (ColorJitter(0.4, 0.4, 0.4, 0.4, probability=0.8, seed=0), RandomSolarize(probability=0.5, seed=0)):
-        for inp, out in _eager_and_mapped(layer, x):
+        for inp, out in input_output_pairs(layer, x):
             assert out.shape == inp.shape
-            _check_range(out)
-    grey = keras.ops.convert_to_numpy(ColorJitter(seed=0)(_images((2, 8, 8, 1))))
+            assert_unit_range(out)
+    grey = keras.ops.convert_to_numpy(ColorJitter(seed=0)(random_images((2, 8, 8, 1))))
     assert grey.shape == (2, 8, 8, 1)
     sol = keras.ops.convert_to_numpy(RandomSolarize(0.5, probability=1.0)(np.array([[[[0.2, 0.5, 0.9]]]], "float32")))
     np.testing.assert_allclose(sol.ravel(), [0.2, 0.5, 0.1], atol=1e-6)
 
 
 def test_random_grayscale_per_sample_and_seed_in_config():
-    x = _images((16, 8, 8, 3))
+    x = random_images((16, 8, 8, 3))
     layer = RandomGrayscale(0.5, seed=0)
-    for inp, out in _eager_and_mapped(lambda b: layer(b, training=True), x):
+    for inp, out in input_output_pairs(lambda b: layer(b, training=True), x):
         assert out.shape == inp.shape
         grey = np.all(np.ptp(out, axis=-1) < 1e-6, axis=(1, 2))  # all three channels equal
         kept = np.array([np.array_equal(o, i) for o, i in zip(out, inp)])
@@ -104,13 +90,13 @@ def test_random_grayscale_per_sample_and_seed_in_config():
 )
 def test_presets_shape_dtype_range(name, size, out_size):
     policy = build_policy(name, size, seed=0)
-    x = _images((4, 32, 32, 3))
-    pairs = _eager_and_mapped(policy, x)
+    x = random_images((4, 32, 32, 3))
+    pairs = input_output_pairs(policy, x)
     ds = apply_policy(tf.data.Dataset.from_tensor_slices(x).batch(2), policy)
     pairs += [(None, b.numpy()) for b in ds]
     for _, out in pairs:
         assert out.shape[1:] == (out_size, out_size, 3)
-        _check_range(out)
+        assert_unit_range(out)
     if name == "none":
         np.testing.assert_array_equal(pairs[0][1], x)
 
@@ -118,15 +104,15 @@ def test_presets_shape_dtype_range(name, size, out_size):
 @pytest.mark.parametrize("name", ["cifar", "imagenet"])
 def test_presets_vary_per_sample(name):
     # The same image 16 times: per-sample ops must give different outputs.
-    x = np.repeat(_images((1, 32, 32, 3)), 16, axis=0)
+    x = np.repeat(random_images((1, 32, 32, 3)), 16, axis=0)
     policy = build_policy(name, 32, seed=0, cutmix_alpha=0.0)
-    for _, out in _eager_and_mapped(policy, x):
+    for _, out in input_output_pairs(policy, x):
         distinct = {out[i].tobytes() for i in range(16)}
         assert len(distinct) >= 8
 
 
 def test_cifar_flips_vary_per_sample():
-    x = np.repeat(_images((1, 8, 8, 3)), 16, axis=0)
+    x = np.repeat(random_images((1, 8, 8, 3)), 16, axis=0)
     out = keras.ops.convert_to_numpy(build_policy("cifar", 8, seed=0, padding=0, cutmix_alpha=0.0)(x))
     flipped = [bool(np.array_equal(o, x[0, :, ::-1])) for o in out]
     assert 0 < sum(flipped) < 16
@@ -134,7 +120,7 @@ def test_cifar_flips_vary_per_sample():
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_presets_seeded_determinism_and_config(name):
-    x = _images((4, 32, 32, 3))
+    x = random_images((4, 32, 32, 3))
     a = keras.ops.convert_to_numpy(build_policy(name, 32, seed=7)(x))
     b = keras.ops.convert_to_numpy(build_policy(name, 32, seed=7)(x))
     np.testing.assert_array_equal(a, b)
@@ -161,10 +147,10 @@ def test_errors_are_one_line():
     cases = [
         (lambda: build_policy("autoaugment", 32), "Unknown augmentation policy"),
         (lambda: build_policy("cifar", 32, hue=0.1), "Unknown option"),
-        (lambda: apply_policy(tf.data.Dataset.from_tensor_slices(_images((4, 8, 8, 3))), build_policy("none")), "batch"),
+        (lambda: apply_policy(tf.data.Dataset.from_tensor_slices(random_images((4, 8, 8, 3))), build_policy("none")), "batch"),
         (
             lambda: apply_policy(
-                tf.data.Dataset.from_tensor_slices((_images((4, 8, 8, 3)), np.zeros(4, "int32"))).batch(2),
+                tf.data.Dataset.from_tensor_slices((random_images((4, 8, 8, 3)), np.zeros(4, "int32"))).batch(2),
                 build_policy("none"),
             ),
             "labels are never mixed",
