@@ -86,18 +86,18 @@ def test_supervised_augmentation_keeps_labels_shape_and_range():
     np.testing.assert_array_equal(mapped_y.numpy(), y)
 
 
-def test_inference_copy_has_the_weights_and_no_optimizer_state():
+def test_inference_copy_has_the_weights_and_no_optimizer_state(tmp_path):
     model = models.build("tiny_cnn", (12, 12, 1), 3)
     model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     x = np.random.default_rng(0).random((8, 12, 12, 1), dtype=np.float32)
     model.fit(x, np.arange(8) % 3, epochs=1, verbose=0)
     copy = jobs.inference_copy(model)
     assert copy is not model and int(model.optimizer.iterations.numpy()) == 1
-    if copy.optimizer is not None:  # Keras 3.15's clone_model compiles the copy afresh: no steps, zero moments
-        assert copy.optimizer is not model.optimizer and int(copy.optimizer.iterations.numpy()) == 0
-        moments = [v.numpy() for v in copy.optimizer.variables if v.path.endswith(("_momentum", "_velocity"))]
-        assert moments and not any(np.any(m) for m in moments)
+    assert not copy.compiled and getattr(copy, "optimizer", None) is None  # no optimizer state is saved with it
     np.testing.assert_allclose(copy.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    model.save(tmp_path / "trained.keras")
+    copy.save(tmp_path / "copy.keras")
+    assert (tmp_path / "copy.keras").stat().st_size < 0.6 * (tmp_path / "trained.keras").stat().st_size
 
 
 def test_environment_names_versions_and_machine():
