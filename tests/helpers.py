@@ -1,9 +1,11 @@
 """Helpers shared by the tests."""
 
+import contextlib
 import subprocess
 import sys
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 
@@ -77,3 +79,16 @@ def assert_unit_range(y):
     """A float32 batch with every value in [0, 1]."""
     assert y.dtype == np.float32
     assert y.min() >= 0.0 and y.max() <= 1.0
+
+
+@contextlib.contextmanager
+def fresh_data_cache(tmp_path_factory, shared_data):
+    """Within, aip_keras decodes data into a new empty cache folder (yielded) from the shared data folder."""
+    cache = tmp_path_factory.mktemp("aip_cache")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("AIP_CACHE_DIR", str(cache))
+    patch.setenv("AIP_SHARED_DATA", str(shared_data))
+    try:
+        yield cache
+    finally:
+        patch.undo()

@@ -4,7 +4,7 @@ import time
 import numpy as np
 import pytest
 import soundfile
-from helpers import tone
+from helpers import fresh_data_cache, tone
 
 from aip_keras import datasets
 from aip_keras.datasets import audio
@@ -15,14 +15,8 @@ RATE = 8000
 @pytest.fixture(scope="module")
 def fsdd_cache(tmp_path_factory, shared_data):
     """Decodes the FSDD tar once at 8 kHz into a fresh cache (a few seconds)."""
-    cache = tmp_path_factory.mktemp("aip_cache")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("AIP_CACHE_DIR", str(cache))
-    patch.setenv("AIP_SHARED_DATA", str(shared_data))
-    try:
+    with fresh_data_cache(tmp_path_factory, shared_data) as cache:
         test = datasets.load_audio("fsdd", split="test", sample_rate=RATE)
-    finally:
-        patch.undo()
     return cache, test
 
 

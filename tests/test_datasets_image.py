@@ -5,6 +5,7 @@ import time
 
 import numpy as np
 import pytest
+from helpers import fresh_data_cache
 from PIL import Image
 
 from aip_keras import datasets
@@ -16,16 +17,10 @@ FASHION_DEBIAN = datasets.DEBIAN_FASHION_MNIST
 @pytest.fixture(scope="session")
 def cifar_cache(tmp_path_factory, shared_data):
     """Decodes the CIFAR-10 tar once per session into a fresh cache (about 8 s)."""
-    cache = tmp_path_factory.mktemp("aip_cache")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("AIP_CACHE_DIR", str(cache))
-    patch.setenv("AIP_SHARED_DATA", str(shared_data))
-    try:
+    with fresh_data_cache(tmp_path_factory, shared_data) as cache:
         start = time.time()
         test = datasets.load("cifar10", split="test")
         first = time.time() - start
-    finally:
-        patch.undo()
     return cache, test, first
 
 
